@@ -1,0 +1,70 @@
+// The addon's entry point: the tensor class, device discovery and the op table.
+#include <napi.h>
+
+#include <string>
+
+#include "../core/cuda_runtime.h"
+#include "ops.h"
+#include "tensor_wrap.h"
+
+namespace splatcast {
+
+namespace {
+// cudaInfo() -> { compiledIn, available, reason?, name?, freeBytes?, totalBytes? }
+Napi::Value cuda_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  std::string why;
+  bool available = cuda::available(&why);
+  out.Set("compiledIn", Napi::Boolean::New(env, cuda::compiled_in()));
+  out.Set("available", Napi::Boolean::New(env, available));
+  if (!available) {
+    out.Set("reason", Napi::String::New(env, why));
+    return out;
+  }
+  try {
+    size_t free_bytes = 0, total_bytes = 0;
+    cuda::memory_info(&free_bytes, &total_bytes);
+    out.Set("name", Napi::String::New(env, cuda::device_name()));
+    out.Set("freeBytes", Napi::Number::New(env, static_cast<double>(free_bytes)));
+    out.Set("totalBytes", Napi::Number::New(env, static_cast<double>(total_bytes)));
+  } catch (const std::exception& e) {
+    out.Set("available", Napi::Boolean::New(env, false));
+    out.Set("reason", Napi::String::New(env, e.what()));
+  }
+  return out;
+}
+
+Napi::Value synchronize(const Napi::CallbackInfo& info) {
+  try {
+    cuda::synchronize();
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  Napi::Function tensor = TensorWrap::define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(tensor)));
+  exports.Set("NativeTensor", tensor);
+  exports.Set("cudaInfo", Napi::Function::New(env, cuda_info));
+  exports.Set("synchronize", Napi::Function::New(env, synchronize));
+  struct Entry {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  const Entry ops[] = {
+      {"hashgridLayout", binding::hashgrid_layout},
+      {"triplaneHashgridForward", binding::triplane_hashgrid_forward},
+  };
+  for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));
+  return exports;
+}
+
+}  // namespace splatcast
+
+static Napi::Object init_addon(Napi::Env env, Napi::Object exports) { return splatcast::init(env, exports); }
+
+NODE_API_MODULE(splatcast_engine, init_addon)
