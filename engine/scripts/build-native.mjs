@@ -4,6 +4,7 @@
 // Why not cmake-js: it downloads Node headers at build time, which fails offline; Node ships its headers.
 //
 // SPLATCAST_CUDA=auto (default) builds the CUDA backend when nvcc is found; =on requires it; =off skips it.
+// SPLATCAST_BUILD_DIR builds elsewhere than engine/build (the loader honours it too).
 // SPLATCAST_CUDA_ARCHS overrides the GPU architectures (CMake syntax, e.g. "90-real").
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const engineDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const buildDir = path.join(engineDir, 'build');
+const buildDir = process.env.SPLATCAST_BUILD_DIR
+  ? path.resolve(process.env.SPLATCAST_BUILD_DIR)
+  : path.join(engineDir, 'build');
 const require = createRequire(import.meta.url);
 
 function die(message) {

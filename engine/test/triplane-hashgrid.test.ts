@@ -1,7 +1,7 @@
 import t from 'tap';
 import { type HashgridConfig, TriplaneHashgrid } from '../src/ops/triplane-hashgrid.js';
 import { Tensor } from '../src/tensor.js';
-import { maxRelError, rng, uniform } from './helpers/random.js';
+import { maxRelError, rng, uniform } from '../src/testing/random.js';
 
 // Straightforward float64 reference of the encoding documented in native/src/ops/triplane_hashgrid.h.
 function reference(c: HashgridConfig, table: Float32Array, p: [number, number, number]): number[] {

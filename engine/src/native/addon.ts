@@ -61,8 +61,10 @@ export interface NativeAddon {
 
 function load(): NativeAddon {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // Same relative path from src/ (tests) and dist/ (built package).
-  const file = path.resolve(here, '..', '..', 'build', 'splatcast_engine.node');
+  // Same relative path from src/ (tests) and dist/ (built package). SPLATCAST_BUILD_DIR lets several builds
+  // (say, CPU-only and CUDA) live side by side.
+  const buildDir = process.env.SPLATCAST_BUILD_DIR ?? path.resolve(here, '..', '..', 'build');
+  const file = path.join(buildDir, 'splatcast_engine.node');
   if (!existsSync(file))
     throw new Error(
       `the native engine is not built (${file} is missing): run "npm install" or "npm run build:native --workspace engine"`,
