@@ -90,7 +90,7 @@ export function defaultModelConfig(): ModelConfig {
     featureDim: 80,
     featureRate: 50,
     window: 16,
-    windowAhead: 4,
+    windowAhead: 3,
     attentionBefore: 4,
     attentionAfter: 0,
     codeDim: 32,

@@ -30,6 +30,27 @@ export interface HashgridConfigArg {
   bound: number;
 }
 
+/** A plain MLP's shape (model/config.ts MlpShape). */
+export interface MlpShapeArg {
+  input: number;
+  hidden: number[];
+  output: number;
+  bias: boolean;
+}
+
+export interface FaceMotionShapesArg {
+  audioAttention: MlpShapeArg;
+  expressionAttention: MlpShapeArg;
+  expressionEncoder: MlpShapeArg;
+  decoder: MlpShapeArg;
+}
+
+export interface MouthMotionShapesArg {
+  audioAttention: MlpShapeArg;
+  decoder: MlpShapeArg;
+  hookScaler: MlpShapeArg;
+}
+
 export interface CudaInfo {
   compiledIn: boolean;
   available: boolean;
@@ -39,8 +60,36 @@ export interface CudaInfo {
   totalBytes?: number;
 }
 
+export interface RasterOptionsArg {
+  width: number;
+  height: number;
+  shDegree: number;
+  near?: number;
+  far?: number;
+}
+
+export interface NativeRasterWorkspace {
+  /** Renders a batch; returns the number of (Gaussian, tile) intersections. */
+  forward(
+    options: RasterOptionsArg,
+    rowCounts: number[],
+    means: NativeTensor,
+    rotations: NativeTensor,
+    scales: NativeTensor,
+    opacities: NativeTensor[],
+    sh: NativeTensor[],
+    cameras: NativeTensor,
+    rgb: NativeTensor,
+    alpha: NativeTensor,
+    depth: NativeTensor | null,
+  ): number;
+  readonly reservedBytes: number;
+  dispose(): void;
+}
+
 export interface NativeAddon {
   NativeTensor: new (device: NativeDevice, dtype: NativeDType, shape: number[]) => NativeTensor;
+  RasterWorkspace: new (device: NativeDevice) => NativeRasterWorkspace;
   cudaInfo(): CudaInfo;
   synchronize(): void;
   hashgridLayout(config: HashgridConfigArg): {
@@ -57,6 +106,108 @@ export interface NativeAddon {
     tables: NativeTensor[],
     out: NativeTensor,
   ): void;
+  mlpLayout(shape: MlpShapeArg): { paramCount: number };
+  mlpForward(
+    device: NativeDevice,
+    shape: MlpShapeArg,
+    rowCounts: number[],
+    input: NativeTensor,
+    weights: NativeTensor[],
+    out: NativeTensor,
+  ): void;
+  audioNetLayout(config: { featureDim: number; window: number; codeDim: number }): { paramCount: number };
+  audioNetForward(
+    device: NativeDevice,
+    config: { featureDim: number; window: number; codeDim: number },
+    rowCounts: number[],
+    windows: NativeTensor,
+    weights: NativeTensor[],
+    codes: NativeTensor,
+  ): void;
+  audioAttNetLayout(config: { frames: number; codeDim: number }): { paramCount: number };
+  audioAttNetForward(
+    device: NativeDevice,
+    config: { frames: number; codeDim: number },
+    rowCounts: number[],
+    codes: NativeTensor,
+    weights: NativeTensor[],
+    out: NativeTensor,
+  ): void;
+  faceMotionLayout(shapes: FaceMotionShapesArg): {
+    gridDim: number;
+    codeDim: number;
+    expressionDim: number;
+    outputDim: number;
+    paramCounts: Record<keyof FaceMotionShapesArg, number>;
+  };
+  faceMotionForward(
+    device: NativeDevice,
+    shapes: FaceMotionShapesArg,
+    rowCounts: number[],
+    h: NativeTensor,
+    audio: NativeTensor,
+    expression: NativeTensor,
+    weights: Record<keyof FaceMotionShapesArg, NativeTensor[]>,
+    out: NativeTensor,
+  ): void;
+  mouthMotionLayout(shapes: MouthMotionShapesArg): {
+    gridDim: number;
+    codeDim: number;
+    outputDim: number;
+    paramCounts: Record<keyof MouthMotionShapesArg, number>;
+  };
+  mouthMotionForward(
+    device: NativeDevice,
+    shapes: MouthMotionShapesArg,
+    rowCounts: number[],
+    h: NativeTensor,
+    audio: NativeTensor,
+    hook: NativeTensor,
+    weights: Record<keyof MouthMotionShapesArg, NativeTensor[]>,
+    out: NativeTensor,
+  ): void;
+  gatherRows(device: NativeDevice, rowCounts: number[], sources: NativeTensor[], out: NativeTensor): void;
+  alignerApply(
+    device: NativeDevice,
+    rowCounts: number[],
+    means: NativeTensor[],
+    raw: NativeTensor,
+    query: NativeTensor,
+    tau: NativeTensor,
+  ): void;
+  deformGaussians(
+    device: NativeDevice,
+    rowCounts: number[],
+    means: NativeTensor[],
+    rotations: NativeTensor[],
+    scales: NativeTensor[],
+    deltas: NativeTensor,
+    tau: NativeTensor | null,
+    options: { xyzColumn: number; rotationColumn: number; scaleColumn: number; displacementScale: number },
+    outMeans: NativeTensor,
+    outRotations: NativeTensor,
+    outScales: NativeTensor,
+    outDisplacement: NativeTensor,
+  ): void;
+  hookFeatures(
+    device: NativeDevice,
+    rowCounts: number[],
+    displacement: NativeTensor,
+    topK: number,
+    out: NativeTensor,
+  ): void;
+  composite(
+    device: NativeDevice,
+    faceRgb: NativeTensor,
+    faceAlpha: NativeTensor,
+    mouthRgb: NativeTensor,
+    mouthAlpha: NativeTensor,
+    backgrounds: NativeTensor[],
+    dilateRadius: number,
+    scratch: NativeTensor,
+    out: NativeTensor,
+  ): void;
+  rgbToI420(device: NativeDevice, rgb: NativeTensor, fullRange: boolean, out: NativeTensor): void;
 }
 
 function load(): NativeAddon {

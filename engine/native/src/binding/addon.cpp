@@ -51,6 +51,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTensor", tensor);
   exports.Set("cudaInfo", Napi::Function::New(env, cuda_info));
   exports.Set("synchronize", Napi::Function::New(env, synchronize));
+  exports.Set("RasterWorkspace", binding::raster_workspace_class(env));
   struct Entry {
     const char* name;
     Napi::Value (*fn)(const Napi::CallbackInfo&);
@@ -58,6 +59,22 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   const Entry ops[] = {
       {"hashgridLayout", binding::hashgrid_layout},
       {"triplaneHashgridForward", binding::triplane_hashgrid_forward},
+      {"mlpLayout", binding::mlp_layout},
+      {"mlpForward", binding::mlp_forward},
+      {"audioNetLayout", binding::audio_net_layout},
+      {"audioNetForward", binding::audio_net_forward},
+      {"audioAttNetLayout", binding::audio_att_net_layout},
+      {"audioAttNetForward", binding::audio_att_net_forward},
+      {"faceMotionLayout", binding::face_motion_layout},
+      {"faceMotionForward", binding::face_motion_forward},
+      {"mouthMotionLayout", binding::mouth_motion_layout},
+      {"mouthMotionForward", binding::mouth_motion_forward},
+      {"gatherRows", binding::gather_rows},
+      {"alignerApply", binding::aligner_apply},
+      {"deformGaussians", binding::deform_gaussians},
+      {"hookFeatures", binding::hook_features},
+      {"composite", binding::composite},
+      {"rgbToI420", binding::rgb_to_i420},
   };
   for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));
   return exports;

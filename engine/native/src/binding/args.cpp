@@ -99,4 +99,39 @@ Device device_arg(const Napi::Value& value) {
   return static_cast<Device>(d);
 }
 
+namespace {
+Napi::Array per_segment_list(const Napi::Value& value, const char* name, const Segments& segments) {
+  if (!value.IsArray()) fail(std::string(name) + " must be an array of tensors, one per segment");
+  Napi::Array list = value.As<Napi::Array>();
+  if (static_cast<int32_t>(list.Length()) != segments.count)
+    fail(std::string(name) + " has " + std::to_string(list.Length()) + " tensors for " +
+         std::to_string(segments.count) + " segments");
+  return list;
+}
+}  // namespace
+
+PerSegment<const float*> per_segment_rows_f32(const Napi::Value& value, const char* name, const Segments& segments,
+                                              Device device, int64_t width) {
+  Napi::Array list = per_segment_list(value, name, segments);
+  PerSegment<const float*> out;
+  for (int32_t s = 0; s < segments.count; ++s) {
+    std::string label = std::string(name) + "[" + std::to_string(s) + "]";
+    out.at[s] = tensor_on(list.Get(static_cast<uint32_t>(s)), label.c_str(), device, DType::F32,
+                          {segments.rows_of(s), width})
+                    .ptr<float>();
+  }
+  return out;
+}
+
+PerSegment<const uint8_t*> per_segment_u8(const Napi::Value& value, const char* name, const Segments& segments,
+                                          Device device, std::initializer_list<int64_t> shape) {
+  Napi::Array list = per_segment_list(value, name, segments);
+  PerSegment<const uint8_t*> out;
+  for (int32_t s = 0; s < segments.count; ++s) {
+    std::string label = std::string(name) + "[" + std::to_string(s) + "]";
+    out.at[s] = tensor_on(list.Get(static_cast<uint32_t>(s)), label.c_str(), device, DType::U8, shape).ptr<uint8_t>();
+  }
+  return out;
+}
+
 }  // namespace splatcast

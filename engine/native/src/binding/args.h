@@ -20,6 +20,12 @@ Segments segments_arg(const Napi::Value& value, const char* name);
 // One tensor per segment, each on `device`, each holding at least `min_elements` values.
 PerSegment<const float*> per_segment_f32(const Napi::Value& value, const char* name, const Segments& segments,
                                          Device device, int64_t min_elements);
+// One [rows_of(s), width] f32 tensor per segment: per-identity row data (Gaussian attributes) read at local rows.
+PerSegment<const float*> per_segment_rows_f32(const Napi::Value& value, const char* name, const Segments& segments,
+                                              Device device, int64_t width);
+// One u8 tensor of exactly `shape` per segment (per-segment images such as background plates).
+PerSegment<const uint8_t*> per_segment_u8(const Napi::Value& value, const char* name, const Segments& segments,
+                                          Device device, std::initializer_list<int64_t> shape);
 int32_t int_arg(const Napi::Object& options, const char* key, int32_t fallback);
 float float_arg(const Napi::Object& options, const char* key, float fallback);
 Device device_arg(const Napi::Value& value);

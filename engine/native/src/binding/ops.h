@@ -9,5 +9,45 @@ namespace splatcast::binding {
 Napi::Value hashgrid_layout(const Napi::CallbackInfo& info);
 // triplaneHashgridForward(device, config, rowCounts, xyz[rows,3], tables[seg], out[rows,dim])
 Napi::Value triplane_hashgrid_forward(const Napi::CallbackInfo& info);
+// mlpLayout(shape) -> { paramCount }
+Napi::Value mlp_layout(const Napi::CallbackInfo& info);
+// mlpForward(device, shape, rowCounts, input[rows,in], weights[seg], out[rows,out])
+Napi::Value mlp_forward(const Napi::CallbackInfo& info);
+// audioNetLayout({featureDim, window, codeDim}) -> { paramCount }
+Napi::Value audio_net_layout(const Napi::CallbackInfo& info);
+// audioNetForward(device, {featureDim, window, codeDim}, rowCounts, windows[rows,16,featureDim], weights[seg],
+//   codes[rows,codeDim])
+Napi::Value audio_net_forward(const Napi::CallbackInfo& info);
+// audioAttNetLayout({frames, codeDim}) -> { paramCount }
+Napi::Value audio_att_net_layout(const Napi::CallbackInfo& info);
+// audioAttNetForward(device, {frames, codeDim}, rowCounts, codes[rows,frames,codeDim], weights[seg], out[rows,codeDim])
+Napi::Value audio_att_net_forward(const Napi::CallbackInfo& info);
+// faceMotionLayout(shapes) -> { gridDim, codeDim, expressionDim, outputDim, paramCounts{net} }
+Napi::Value face_motion_layout(const Napi::CallbackInfo& info);
+// faceMotionForward(device, shapes, rowCounts, h[rows,G], audio[B,C], expression[B,E], weights{net: [seg]},
+//   out[rows,decoder.output])
+Napi::Value face_motion_forward(const Napi::CallbackInfo& info);
+// mouthMotionLayout(shapes) -> { gridDim, codeDim, outputDim, paramCounts{net} }
+Napi::Value mouth_motion_layout(const Napi::CallbackInfo& info);
+// mouthMotionForward(device, shapes, rowCounts, h[rows,G], audio[B,C], hook[B,3], weights{net: [seg]}, out[rows,3])
+Napi::Value mouth_motion_forward(const Napi::CallbackInfo& info);
+// gatherRows(device, rowCounts, sources[seg][n_s,C], out[rows,C])
+Napi::Value gather_rows(const Napi::CallbackInfo& info);
+// alignerApply(device, rowCounts, means[seg][n_s,3], raw[rows,6], query[rows,3], tau[rows,3])
+Napi::Value aligner_apply(const Napi::CallbackInfo& info);
+// deformGaussians(device, rowCounts, means[seg], rotations[seg], scales[seg], deltas[rows,stride], tau|null,
+//   {xyzColumn, rotationColumn, scaleColumn, displacementScale}, outMeans, outRotations, outScales, outDisplacement)
+Napi::Value deform_gaussians(const Napi::CallbackInfo& info);
+// hookFeatures(device, rowCounts, displacement[rows,3], topK, out[B,3])
+Napi::Value hook_features(const Napi::CallbackInfo& info);
+// composite(device, faceRgb[B,H,W,3], faceAlpha[B,H,W], mouthRgb, mouthAlpha, backgrounds[B] u8[H,W,3],
+//   dilateRadius, scratch[B,H,W], out[B,H,W,3])
+Napi::Value composite(const Napi::CallbackInfo& info);
+// rgbToI420(device, rgb[B,H,W,3], fullRange, out u8[B,H*W*3/2])
+Napi::Value rgb_to_i420(const Napi::CallbackInfo& info);
+// new RasterWorkspace(device): growable rasterizer scratch memory; workspace.forward(options, rowCounts,
+//   means[rows,3], rotations[rows,4], scales[rows,3], opacities[seg], sh[seg], cameras[B,20], rgb[B,H,W,3],
+//   alpha[B,H,W], depth[B,H,W]|null) -> intersections; workspace.reservedBytes; workspace.dispose()
+Napi::Function raster_workspace_class(Napi::Env env);
 
 }  // namespace splatcast::binding

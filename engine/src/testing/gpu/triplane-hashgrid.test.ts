@@ -33,8 +33,10 @@ test('tri-plane hashgrid: CUDA matches CPU', () => {
       );
       return out.read();
     };
-    // Same float32 arithmetic on both; fast-math intrinsics on the GPU allow a few ulps.
+    // Grid coordinates at resolution R carry about R * 2^-24 rounding; FMA contraction differs between the
+    // compilers, so the bilinear weights may differ by a few such units (seen on an H100: 2.6e-5 at R = 384).
+    const tolerance = 4 * config.maxResolution * 2 ** -24 + 1e-6;
     const error = maxRelError(run('cuda'), run('cpu'));
-    assert.ok(error < 1e-5, `max error ${error}`);
+    assert.ok(error < tolerance, `max error ${error} (tolerance ${tolerance})`);
   }
 });

@@ -1,0 +1,52 @@
+#include "../core/cuda_runtime.h"
+#include "gaussian_deform_math.h"
+
+namespace splatcast {
+
+namespace {
+constexpr int kBlock = 128;
+
+// One thread per value, so consecutive threads write consecutive floats whatever the column count.
+__global__ void gather_rows_kernel(const __grid_constant__ GatherRowsArgs a) {
+  int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<int64_t>(a.seg.rows()) * a.columns) return;
+  int32_t row = static_cast<int32_t>(i / a.columns);
+  int s = a.seg.segment_of(row);
+  a.out[i] = a.sources.at[s][i - static_cast<int64_t>(a.seg.offset[s]) * a.columns];
+}
+
+__global__ void aligner_apply_kernel(const __grid_constant__ AlignerApplyArgs a) {
+  int32_t row = blockIdx.x * blockDim.x + threadIdx.x;
+  if (row >= a.seg.rows()) return;
+  aligner_row(a, a.seg.segment_of(row), row);
+}
+
+__global__ void deform_gaussians_kernel(const __grid_constant__ DeformGaussiansArgs a) {
+  int32_t row = blockIdx.x * blockDim.x + threadIdx.x;
+  if (row >= a.seg.rows()) return;
+  deform_row(a, a.seg.segment_of(row), row);
+}
+
+unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kBlock - 1) / kBlock); }
+}  // namespace
+
+void gather_rows_cuda(const GatherRowsArgs& a) {
+  int64_t n = static_cast<int64_t>(a.seg.rows()) * a.columns;
+  if (n == 0) return;
+  gather_rows_kernel<<<blocks_for(n), kBlock>>>(a);
+  cuda::check_launch("gather_rows");
+}
+
+void aligner_apply_cuda(const AlignerApplyArgs& a) {
+  if (a.seg.rows() == 0) return;
+  aligner_apply_kernel<<<blocks_for(a.seg.rows()), kBlock>>>(a);
+  cuda::check_launch("aligner_apply");
+}
+
+void deform_gaussians_cuda(const DeformGaussiansArgs& a) {
+  if (a.seg.rows() == 0) return;
+  deform_gaussians_kernel<<<blocks_for(a.seg.rows()), kBlock>>>(a);
+  cuda::check_launch("deform_gaussians");
+}
+
+}  // namespace splatcast

@@ -1,0 +1,17 @@
+// The mouth field's hook features (InsTaG): per segment, cues from the face's vertical displacement.
+import { addon } from '../native/addon.js';
+import type { Tensor } from '../tensor.js';
+
+/**
+ * For each segment, over its rows of displacement[:, 1] ([rows, 3], segments concatenated): out[s] = [max cue,
+ * min cue, range] ([B, 3]), the means of the topK largest and topK smallest values and their difference. A segment
+ * with fewer than topK rows averages all of them; an empty one gets zeros. topK: 1..32 (official: 10).
+ */
+export function hookFeatures(
+  rowCounts: readonly number[],
+  displacement: Tensor<'f32'>,
+  topK: number,
+  out: Tensor<'f32'>,
+): void {
+  addon.hookFeatures(displacement.device === 'cuda' ? 1 : 0, [...rowCounts], displacement.native, topK, out.native);
+}
