@@ -6,8 +6,8 @@ namespace splatcast {
 namespace {
 // Thread per row. The input row is read straight from global memory (each thread walks its own contiguous row);
 // the two scratch vectors are shared-memory columns behind the staged weights.
-__global__ void __launch_bounds__(128) mlp_kernel(const __grid_constant__ MlpArgs a,
-                                                  const __grid_constant__ Segments blocks, int32_t block_rows) {
+__global__ void __launch_bounds__(kMlpMaxThreads)
+    mlp_kernel(const __grid_constant__ MlpArgs a, const __grid_constant__ Segments blocks, int32_t block_rows) {
   extern __shared__ float4 shared4[];
   const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
   float* cursor = reinterpret_cast<float*>(shared4);

@@ -5,10 +5,12 @@
 //     weight [out_l][in_l], row-major (PyTorch nn.Linear's .weight)
 //     bias   [out_l]                  only when the network has biases
 //
-// Before evaluation the weights are staged into a padded copy: each layer's rows padded to a multiple of 4 inputs,
-// its outputs to a multiple of kMlpTile, zeros in the padding and a zero bias where the network has none. A row
-// evaluation then reads aligned 4-wide weight vectors and needs no bounds checks or bias branches. The CUDA kernels
-// stage into shared memory once per block (a block covers rows of one segment only), the CPU twin once per segment.
+// Before evaluation the weights are staged into a padded, tiled copy. Per layer: inputs padded to a multiple of 4,
+// outputs to a multiple of kMlpTile, zeros in the padding; weights ordered [output tile][input quad][16 outputs]
+// [4 inputs], so the 16 weight vectors one input quad meets in a tile are 64 consecutive floats at fixed offsets;
+// then the bias [padded outputs] (zeros where the network has none). A row evaluation thus reads aligned 4-wide
+// vectors with no bounds checks, bias branches or per-output address arithmetic. The CUDA kernels stage into shared
+// memory once per block (a block covers rows of one segment only), the CPU twin once per segment.
 #pragma once
 #include "../core/segments.h"
 

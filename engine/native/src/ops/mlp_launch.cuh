@@ -16,6 +16,8 @@ inline void mlp_cuda_check(cudaError_t err, const char* what) {
   if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
 }
 
+constexpr int kMlpMaxThreads = 256;  // the kernels' __launch_bounds__
+
 struct MlpDevice {
   size_t shared_limit;  // bytes of shared memory a block may use
   int multiprocessors;
@@ -42,14 +44,16 @@ struct MlpLaunch {
   Segments blocks;     // blocks.offset[s] = first block of segment s
 };
 
-// Plans a launch: the most threads per block (128, 64 or 32) whose shared memory fits, `fixed_floats` per block
-// (staged weights) plus `row_floats` per thread (activation columns); then as many rows per block as keep about four
-// waves of blocks, so weights are staged fewer times while the last wave's imbalance stays small.
+// Plans a launch: the most threads per block (a multiple of 32 up to kMlpMaxThreads) whose shared memory fits,
+// `fixed_floats` per block (staged weights) plus `row_floats` per thread (activation columns): shared memory, not
+// registers, caps the warps an SM holds, so one large block beats several small ones that each stage the weights.
+// Then as many rows per block as keep about four waves of blocks, so weights are staged fewer times while the last
+// wave's imbalance stays small.
 template <typename Kernel>
 MlpLaunch mlp_plan(Kernel kernel, const MlpDevice& device, const Segments& rows, int fixed_floats, int row_floats,
                    const char* op) {
   MlpLaunch launch{};
-  for (int threads = 128; threads >= 32 && launch.threads == 0; threads /= 2) {
+  for (int threads = kMlpMaxThreads; threads >= 32 && launch.threads == 0; threads -= 32) {
     size_t bytes = sizeof(float) * (static_cast<size_t>(fixed_floats) + static_cast<size_t>(row_floats) * threads);
     if (bytes <= device.shared_limit) launch = {threads, bytes, 0, {}};
   }

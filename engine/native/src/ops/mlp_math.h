@@ -25,30 +25,30 @@ struct RowVector {
   SC_HD T& operator[](int i) const { return p[static_cast<ptrdiff_t>(i) * stride]; }
 };
 
-// Writes the staged (padded) copy of one network's weights; thread `first` of `step` writes its share. Reads of the
-// raw weights are coalesced and issued kStageBatch at a time, so a block's staging is not a chain of L2 round trips.
+// Writes the staged (padded, tiled) copy of one network's weights; thread `first` of `step` writes its share.
+// Reads are issued kStageBatch at a time, so a block's staging is not a chain of L2 round trips.
 constexpr int kStageBatch = 8;
 
 SC_HD inline void mlp_stage(const MlpLayout& L, const float* raw, float* staged, int first, int step) {
   for (int l = 0; l < L.layers; ++l) {
     const int in = L.width[l], out = L.width[l + 1];
-    const int in_pad = MlpLayout::padded_inputs(in), out_pad = MlpLayout::padded_outputs(out);
-    const int n = out * in, pad = in_pad - in;
-    for (int e0 = first; e0 < n; e0 += kStageBatch * step) {
+    const int quads = MlpLayout::padded_inputs(in) / 4, out_pad = MlpLayout::padded_outputs(out);
+    const int n = out_pad * quads * 4;
+    for (int p0 = first; p0 < n; p0 += kStageBatch * step) {
       float v[kStageBatch];
       SC_UNROLL
-      for (int q = 0; q < kStageBatch; ++q) v[q] = e0 + q * step < n ? raw[e0 + q * step] : 0.f;
-      SC_UNROLL
-      for (int q = 0; q < kStageBatch; ++q) {
-        const int e = e0 + q * step, j = e / in;
-        if (e < n) staged[j * in_pad + e - j * in] = v[q];
+      for (int b = 0; b < kStageBatch; ++b) {
+        // Position p = ((tile * quads + quad) * kMlpTile + k) * 4 + q holds weight [tile * 16 + k][quad * 4 + q].
+        const int p = p0 + b * step, tile_quad = p / (4 * kMlpTile), tile = tile_quad / quads;
+        const int j = tile * kMlpTile + p / 4 % kMlpTile, i = (tile_quad - tile * quads) * 4 + p % 4;
+        v[b] = p < n && j < out && i < in ? raw[j * in + i] : 0.f;
       }
+      SC_UNROLL
+      for (int b = 0; b < kStageBatch; ++b)
+        if (p0 + b * step < n) staged[p0 + b * step] = v[b];
     }
-    // Zeros: the padded columns of each real row, then the padded rows.
-    for (int e = first; e < out * pad; e += step) staged[(e / pad) * in_pad + in + e % pad] = 0.f;
-    for (int e = out * in_pad + first; e < out_pad * in_pad; e += step) staged[e] = 0.f;
-    staged += out_pad * in_pad;
-    raw += n;
+    staged += n;
+    raw += out * in;
     for (int j = first; j < out_pad; j += step) staged[j] = L.bias && j < out ? raw[j] : 0.f;
     staged += out_pad;
     if (L.bias) raw += out;
@@ -57,7 +57,7 @@ SC_HD inline void mlp_stage(const MlpLayout& L, const float* raw, float* staged,
 
 SC_HD inline void load4(const float* p, float (&v)[4]) {
 #if defined(__CUDA_ARCH__)
-  const float4 q = *reinterpret_cast<const float4*>(p);  // staged rows are 16-byte aligned: one vector load
+  const float4 q = *reinterpret_cast<const float4*>(p);  // staged quads are 16-byte aligned: one vector load
   v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
 #else
   for (int q = 0; q < 4; ++q) v[q] = p[q];
@@ -73,34 +73,33 @@ SC_HD inline RowVector<float> mlp_row(const MlpLayout& L, const float* staged, R
   RowVector<float> dst = a, spare = b;
   for (int l = 0; l < L.layers; ++l) {
     const int n_in = L.width[l], n_out = L.width[l + 1];
-    const int in_pad = MlpLayout::padded_inputs(n_in), out_pad = MlpLayout::padded_outputs(n_out);
-    const float* bias = staged + out_pad * in_pad;
+    const int quads = MlpLayout::padded_inputs(n_in) / 4, out_pad = MlpLayout::padded_outputs(n_out);
+    const float* bias = staged + out_pad * quads * 4;
     const bool relu = l + 1 < L.layers;
     for (int j0 = 0; j0 < n_out; j0 += kMlpTile) {
-      // A tile of outputs stays in registers while the inputs stream past four at a time.
+      // A tile of outputs stays in registers while the inputs stream past four at a time; the 16 independent
+      // accumulators are updated in turn so consecutive multiply-adds never wait on each other.
       float acc[kMlpTile];
       SC_UNROLL
       for (int k = 0; k < kMlpTile; ++k) acc[k] = bias[j0 + k];
-      const float* w_tile = staged + j0 * in_pad;
-      for (int i = 0; i < n_in; i += 4) {
-        float x[4];
+      const float* w_quad = staged + j0 * quads * 4;
+      for (int i = 0; i < n_in; i += 4, w_quad += 4 * kMlpTile) {
+        float x[4], w[kMlpTile][4];
         SC_UNROLL
         for (int q = 0; q < 4; ++q) x[q] = i + q < n_in ? src[i + q] : 0.f;
         SC_UNROLL
-        for (int k = 0; k < kMlpTile; ++k) {
-          float w[4];
-          load4(w_tile + k * in_pad + i, w);
-          acc[k] += w[0] * x[0];
-          acc[k] += w[1] * x[1];
-          acc[k] += w[2] * x[2];
-          acc[k] += w[3] * x[3];
+        for (int k = 0; k < kMlpTile; ++k) load4(w_quad + 4 * k, w[k]);
+        SC_UNROLL
+        for (int q = 0; q < 4; ++q) {
+          SC_UNROLL
+          for (int k = 0; k < kMlpTile; ++k) acc[k] += w[k][q] * x[q];
         }
       }
       SC_UNROLL
       for (int k = 0; k < kMlpTile; ++k)
         if (j0 + k < n_out) dst[j0 + k] = relu ? fmaxf(acc[k], 0.f) : acc[k];
     }
-    staged += out_pad * (in_pad + 1);
+    staged += out_pad * (quads * 4 + 1);
     src = dst;
     RowVector<float> next = spare;
     spare = dst;

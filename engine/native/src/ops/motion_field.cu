@@ -34,9 +34,9 @@ __device__ inline void load_h(const float* h, int G, RowVector<float> x) {
   for (int i = 0; i < G; ++i) x[i] = h[i];
 }
 
-__global__ void __launch_bounds__(128) face_motion_kernel(const __grid_constant__ FaceMotionArgs a,
-                                                          const __grid_constant__ Segments blocks,
-                                                          int32_t block_rows, int scratch_width) {
+__global__ void __launch_bounds__(kMlpMaxThreads)
+    face_motion_kernel(const __grid_constant__ FaceMotionArgs a, const __grid_constant__ Segments blocks,
+                       int32_t block_rows, int scratch_width) {
   extern __shared__ float4 shared4[];
   const FaceMotionLayout& L = a.layout;
   const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
@@ -63,9 +63,9 @@ __global__ void __launch_bounds__(128) face_motion_kernel(const __grid_constant_
   }
 }
 
-__global__ void __launch_bounds__(128) mouth_motion_kernel(const __grid_constant__ MouthMotionArgs a,
-                                                           const __grid_constant__ Segments blocks,
-                                                           int32_t block_rows, int scratch_width) {
+__global__ void __launch_bounds__(kMlpMaxThreads)
+    mouth_motion_kernel(const __grid_constant__ MouthMotionArgs a, const __grid_constant__ Segments blocks,
+                        int32_t block_rows, int scratch_width) {
   extern __shared__ float4 shared4[];
   const MouthMotionLayout& L = a.layout;
   const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
