@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "mlp_block.h"
 #include "mlp_math.h"
 
 namespace splatcast {
@@ -36,16 +37,15 @@ MlpLayout make_mlp_layout(const char* name, int input, const int* hidden, int hi
 void mlp_forward_cpu(const MlpArgs& a) {
   const MlpLayout& L = a.layout;
   std::vector<float> staged(L.staged_count());
-  float scratch_a[kMaxMlpWidth], scratch_b[kMaxMlpWidth];
   for (int s = 0; s < a.seg.count; ++s) {
     if (a.seg.rows_of(s) == 0) continue;
     mlp_stage(L, a.weights.at[s], staged.data(), 0, 1);
-    for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
-      RowVector<const float> in{a.in + static_cast<size_t>(row) * L.input(), 1};
-      RowVector<float> y = mlp_row(L, staged.data(), in, {scratch_a, 1}, {scratch_b, 1});
-      float* out = a.out + static_cast<size_t>(row) * L.output();
-      for (int j = 0; j < L.output(); ++j) out[j] = y[j];
-    }
+    parallel_for_blocks(a.seg, s, [&](int32_t row, int lanes) {
+      BlockVector x, scratch_a, scratch_b;
+      load_block(a.in + static_cast<size_t>(row) * L.input(), L.input(), lanes, x.v);
+      const float* y = mlp_block(L, staged.data(), x.v, scratch_a.v, scratch_b.v);
+      store_block(y, L.output(), lanes, a.out + static_cast<size_t>(row) * L.output());
+    });
   }
 }
 
