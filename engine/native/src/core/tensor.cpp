@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,6 +14,8 @@ Tensor::Tensor(Device device, DType dtype, std::vector<int64_t> shape)
   numel_ = 1;
   for (int64_t d : shape_) {
     if (d < 0) throw std::invalid_argument("tensor dimensions must be >= 0");
+    // 2^48 elements is far beyond any device; the bound keeps the product from overflowing.
+    if (d > 0 && numel_ > (int64_t{1} << 48) / d) throw std::invalid_argument("tensor of shape " + describe() + " is too large");
     numel_ *= d;
   }
   if (bytes() == 0) return;
@@ -22,7 +23,8 @@ Tensor::Tensor(Device device, DType dtype, std::vector<int64_t> shape)
     // 64-byte alignment keeps CPU loops vectorisable.
     size_t aligned = (bytes() + 63) / 64 * 64;
     data_ = std::aligned_alloc(64, aligned);
-    if (!data_) throw std::bad_alloc();
+    if (!data_)
+      throw std::runtime_error("out of host memory: cannot allocate " + std::to_string(bytes()) + " bytes for " + describe());
   } else {
     data_ = cuda::malloc_device(bytes());
   }
