@@ -127,8 +127,6 @@ Pool& pool() {
 
 }  // namespace
 
-int cpu_threads() { return pool().threads(); }
-
 void parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);

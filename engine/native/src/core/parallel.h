@@ -12,9 +12,6 @@
 
 namespace splatcast {
 
-// Threads the pool runs on, the caller included.
-int cpu_threads();
-
 // Calls fn(begin, end) for chunks of at most `grain` indices covering [0, n) and returns when all are done. Chunks
 // run concurrently on the pool and the calling thread; n <= grain, a one-thread pool or a call from inside a chunk
 // runs inline. The first exception a chunk throws is rethrown here once every started chunk has finished.
@@ -28,6 +25,19 @@ void parallel_for_rows(const Segments& seg, int64_t grain, const Fn& fn) {
     for (int32_t row = static_cast<int32_t>(begin); row < end; ++row) {
       while (row >= seg.offset[s + 1]) ++s;
       fn(s, row);
+    }
+  });
+}
+
+// fn(first_row, count) for the rows of segment s in blocks of `block` consecutive rows (the last may have fewer),
+// `grain` blocks per chunk.
+template <typename Fn>
+void parallel_for_blocks(const Segments& seg, int s, int block, int64_t grain, const Fn& fn) {
+  const int32_t first = seg.offset[s], end = seg.offset[s + 1];
+  parallel_for((end - first + block - 1) / block, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int32_t row = first + static_cast<int32_t>(b) * block;
+      fn(row, end - row < block ? end - row : block);
     }
   });
 }

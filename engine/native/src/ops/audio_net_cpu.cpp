@@ -1,11 +1,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "../core/parallel.h"
 #include "audio_net_math.h"
 
 namespace splatcast {
 
 namespace {
+constexpr int64_t kRowsPerChunk = 4;  // windows per thread-pool chunk: one costs ~0.1 ms
+
 // Hands out consecutive ranges of the packed weights, in layer order.
 struct Packer {
   int next = 0;
@@ -65,37 +68,33 @@ AudioAttNetLayout make_audio_att_net_layout(int frames, int code_dim) {
 
 void audio_net_forward_cpu(const AudioNetArgs& a) {
   const AudioNetLayout& L = a.layout;
-  float buf_a[kAudioNetScratch], buf_b[kAudioNetScratch];
-  for (int s = 0; s < a.seg.count; ++s) {
+  parallel_for_rows(a.seg, kRowsPerChunk, [&](int s, int32_t row) {
     const float* params = a.weights.at[s];
-    for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
-      conv1d_k3_layer(L.conv[0], params, a.windows + static_cast<size_t>(row) * kAudioWindow * L.feature_dim, buf_a,
-                      0, 1);
-      conv1d_k3_layer(L.conv[1], params, buf_a, buf_b, 0, 1);
-      conv1d_k3_layer(L.conv[2], params, buf_b, buf_a, 0, 1);
-      conv1d_k3_layer(L.conv[3], params, buf_a, buf_b, 0, 1);
-      dense_layer(L.fc[0], params, buf_b, buf_a, true, 0, 1);
-      dense_layer(L.fc[1], params, buf_a, a.codes + static_cast<size_t>(row) * L.code_dim, false, 0, 1);
-    }
-  }
+    float buf_a[kAudioNetScratch], buf_b[kAudioNetScratch];
+    conv1d_k3_layer(L.conv[0], params, a.windows + static_cast<size_t>(row) * kAudioWindow * L.feature_dim, buf_a, 0,
+                    1);
+    conv1d_k3_layer(L.conv[1], params, buf_a, buf_b, 0, 1);
+    conv1d_k3_layer(L.conv[2], params, buf_b, buf_a, 0, 1);
+    conv1d_k3_layer(L.conv[3], params, buf_a, buf_b, 0, 1);
+    dense_layer(L.fc[0], params, buf_b, buf_a, true, 0, 1);
+    dense_layer(L.fc[1], params, buf_a, a.codes + static_cast<size_t>(row) * L.code_dim, false, 0, 1);
+  });
 }
 
 void audio_att_net_forward_cpu(const AudioAttNetArgs& a) {
   const AudioAttNetLayout& L = a.layout;
-  float buf_a[kAudioAttNetScratch], buf_b[kAudioAttNetScratch];
-  for (int s = 0; s < a.seg.count; ++s) {
+  parallel_for_rows(a.seg, kRowsPerChunk, [&](int s, int32_t row) {
     const float* params = a.weights.at[s];
-    for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
-      const float* codes = a.codes + static_cast<size_t>(row) * L.frames * L.code_dim;
-      conv1d_k3_layer(L.conv[0], params, codes, buf_a, 0, 1);
-      conv1d_k3_layer(L.conv[1], params, buf_a, buf_b, 0, 1);
-      conv1d_k3_layer(L.conv[2], params, buf_b, buf_a, 0, 1);
-      conv1d_k3_layer(L.conv[3], params, buf_a, buf_b, 0, 1);
-      conv1d_k3_layer(L.conv[4], params, buf_b, buf_a, 0, 1);  // F logits
-      attention_weights(L, params, buf_a, buf_b);
-      attend(L, codes, buf_b, a.out + static_cast<size_t>(row) * L.code_dim, 0, 1);
-    }
-  }
+    const float* codes = a.codes + static_cast<size_t>(row) * L.frames * L.code_dim;
+    float buf_a[kAudioAttNetScratch], buf_b[kAudioAttNetScratch];
+    conv1d_k3_layer(L.conv[0], params, codes, buf_a, 0, 1);
+    conv1d_k3_layer(L.conv[1], params, buf_a, buf_b, 0, 1);
+    conv1d_k3_layer(L.conv[2], params, buf_b, buf_a, 0, 1);
+    conv1d_k3_layer(L.conv[3], params, buf_a, buf_b, 0, 1);
+    conv1d_k3_layer(L.conv[4], params, buf_b, buf_a, 0, 1);  // F logits
+    attention_weights(L, params, buf_a, buf_b);
+    attend(L, codes, buf_b, a.out + static_cast<size_t>(row) * L.code_dim, 0, 1);
+  });
 }
 
 }  // namespace splatcast

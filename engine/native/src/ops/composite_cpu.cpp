@@ -1,14 +1,24 @@
+#include "../core/parallel.h"
 #include "composite_math.h"
 
 namespace splatcast {
 
+namespace {
+constexpr int64_t kRowsPerChunk = 16;  // image rows per thread-pool chunk
+}  // namespace
+
+// Two passes over all image rows; the column pass reads the row pass's scratch, so it starts once that is done.
 void composite_cpu(const CompositeArgs& a) {
-  for (int image = 0; image < a.images; ++image) {
-    for (int y = 0; y < a.height; ++y)
-      for (int x = 0; x < a.width; ++x) dilate_row_pixel(a, image, y, x);
-    for (int y = 0; y < a.height; ++y)
-      for (int x = 0; x < a.width; ++x) composite_pixel(a, image, y, x);
-  }
+  const int64_t rows = static_cast<int64_t>(a.images) * a.height;
+  auto for_each_pixel = [&](auto pixel_op) {
+    parallel_for(rows, kRowsPerChunk, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row)
+        for (int x = 0; x < a.width; ++x)
+          pixel_op(a, static_cast<int>(row / a.height), static_cast<int>(row % a.height), x);
+    });
+  };
+  for_each_pixel(dilate_row_pixel);
+  for_each_pixel(composite_pixel);
 }
 
 }  // namespace splatcast

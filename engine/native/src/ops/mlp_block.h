@@ -6,16 +6,15 @@
 //
 // Block layout: element i of lane r at v[i * kRowBlock + r].
 #pragma once
-#include <algorithm>
 #include <cstddef>
+#include <utility>
 
-#include "../core/parallel.h"
 #include "mlp.h"
 
 namespace splatcast {
 
 constexpr int kRowBlock = 16;
-constexpr int kBlocksPerChunk = 8;  // thread-pool grain: 128 rows
+constexpr int64_t kRowBlocksPerChunk = 8;  // thread-pool grain (parallel_for_blocks): 128 rows
 
 // Scratch of one block: up to kMaxMlpWidth elements per lane.
 struct alignas(64) BlockVector {
@@ -42,11 +41,14 @@ inline const float* mlp_block(const MlpLayout& L, const float* staged, const flo
   return src;
 }
 
-// Copies `lanes` rows of n elements (row-major, consecutive) into block elements [first, first + n); lanes past
-// `lanes` are zeroed so they stay finite.
-inline void load_block(const float* rows, int n, int lanes, float* block, int first = 0) {
+// fmaxf(v, 0) up to the sign of a zero result, without a libm call per element.
+inline float relu(float v) { return v > 0.f ? v : 0.f; }
+
+// Copies `lanes` rows of n elements (row-major, consecutive) into block elements [0, n); lanes past `lanes` are
+// zeroed so they stay finite.
+inline void load_block(const float* rows, int n, int lanes, float* block) {
   for (int i = 0; i < n; ++i) {
-    float* e = block + static_cast<ptrdiff_t>(first + i) * kRowBlock;
+    float* e = block + static_cast<ptrdiff_t>(i) * kRowBlock;
     for (int r = 0; r < kRowBlock; ++r) e[r] = r < lanes ? rows[static_cast<ptrdiff_t>(r) * n + i] : 0.f;
   }
 }
@@ -55,19 +57,6 @@ inline void load_block(const float* rows, int n, int lanes, float* block, int fi
 inline void store_block(const float* block, int n, int lanes, float* rows) {
   for (int r = 0; r < lanes; ++r)
     for (int i = 0; i < n; ++i) rows[static_cast<ptrdiff_t>(r) * n + i] = block[i * kRowBlock + r];
-}
-
-// fn(first_row, lanes) for every block of segment s (kRowBlock rows; the last may have fewer), on the thread pool.
-template <typename Fn>
-void parallel_for_blocks(const Segments& seg, int s, const Fn& fn) {
-  const int32_t first = seg.offset[s], end = seg.offset[s + 1];
-  const int64_t blocks = (end - first + kRowBlock - 1) / kRowBlock;
-  parallel_for(blocks, kBlocksPerChunk, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int32_t row = first + static_cast<int32_t>(b) * kRowBlock;
-      fn(row, std::min(kRowBlock, end - row));
-    }
-  });
 }
 
 }  // namespace splatcast

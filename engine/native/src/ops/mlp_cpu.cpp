@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/parallel.h"
 #include "mlp_block.h"
 #include "mlp_math.h"
 
@@ -40,7 +41,7 @@ void mlp_forward_cpu(const MlpArgs& a) {
   for (int s = 0; s < a.seg.count; ++s) {
     if (a.seg.rows_of(s) == 0) continue;
     mlp_stage(L, a.weights.at[s], staged.data(), 0, 1);
-    parallel_for_blocks(a.seg, s, [&](int32_t row, int lanes) {
+    parallel_for_blocks(a.seg, s, kRowBlock, kRowBlocksPerChunk, [&](int32_t row, int lanes) {
       BlockVector x, scratch_a, scratch_b;
       load_block(a.in + static_cast<size_t>(row) * L.input(), L.input(), lanes, x.v);
       const float* y = mlp_block(L, staged.data(), x.v, scratch_a.v, scratch_b.v);

@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include "../core/parallel.h"
+#include "mlp_block.h"
 #include "motion_field_math.h"
 
 namespace splatcast {
@@ -41,6 +43,43 @@ struct StagedSet {
     }
   }
 };
+
+// Set every lane of block element i to v.
+void broadcast(BlockVector& x, int i, float v) {
+  float* e = x.element(i);
+  for (int r = 0; r < kRowBlock; ++r) e[r] = v;
+}
+
+// face_motion_row (motion_field_math.h) over a block of rows: the same steps in the same order. x holds h in
+// elements [0, G); returns the decoder output block.
+const float* face_motion_block(const FaceMotionLayout& L, const FaceStaged& w, const float* audio, const float* code,
+                               BlockVector& x, float* a, float* b) {
+  const int G = L.grid_dim, C = L.code_dim, E = L.expression_dim;
+  const float* att = mlp_block(L.audio_attention, w.audio_attention, x.v, a, b);
+  for (int c = 0; c < C; ++c)
+    for (int r = 0; r < kRowBlock; ++r) x.element(G + c)[r] = audio[c] * att[c * kRowBlock + r];
+  att = mlp_block(L.expression_attention, w.expression_attention, x.v, a, b);
+  for (int e = 0; e < E; ++e)
+    for (int r = 0; r < kRowBlock; ++r) x.element(G + C + e)[r] = code[e] * relu(att[e * kRowBlock + r]);
+  return mlp_block(L.decoder, w.decoder, x.v, a, b);
+}
+
+// mouth_motion_row over a block of rows; writes the three outputs to out[k * kRowBlock + lane].
+void mouth_motion_block(const MouthMotionLayout& L, const MouthStaged& w, const float* audio, const float* hook,
+                        BlockVector& x, float* a, float* b, float* out) {
+  const int G = L.grid_dim, C = L.code_dim;
+  for (int k = 0; k < kHookDim; ++k) broadcast(x, G + k, hook[k]);
+  const float* logit = mlp_block(L.hook_scaler, w.hook_scaler, x.v, a, b);
+  float tau[kRowBlock];
+  for (int r = 0; r < kRowBlock; ++r) tau[r] = 2.f / (1.f + expf(-logit[r]));
+  for (int k = 0; k < kHookDim; ++k) broadcast(x, G + C + k, hook[k]);
+  const float* att = mlp_block(L.audio_attention, w.audio_attention, x.v, a, b);
+  for (int c = 0; c < C; ++c)
+    for (int r = 0; r < kRowBlock; ++r) x.element(G + c)[r] = audio[c] * att[c * kRowBlock + r];
+  const float* d = mlp_block(L.decoder, w.decoder, x.v, a, b);
+  for (int k = 0; k < kHookDim; ++k)
+    for (int r = 0; r < kRowBlock; ++r) out[k * kRowBlock + r] = d[k * kRowBlock + r] * tau[r];
+}
 }  // namespace
 
 FaceMotionLayout make_face_motion_layout(const MlpLayout& audio_attention, const MlpLayout& expression_attention,
@@ -77,7 +116,7 @@ void face_motion_forward_cpu(const FaceMotionArgs& a) {
   const FaceMotionLayout& L = a.layout;
   const int G = L.grid_dim, out_dim = L.decoder.output();
   StagedSet staged{&L.audio_attention, &L.expression_attention, &L.expression_encoder, &L.decoder};
-  float x[kMaxMlpWidth], scratch_a[kMaxMlpWidth], scratch_b[kMaxMlpWidth], code[kMaxMlpWidth];
+  float scratch_a[kMaxMlpWidth], scratch_b[kMaxMlpWidth], code[kMaxMlpWidth];
   for (int s = 0; s < a.seg.count; ++s) {
     if (a.seg.rows_of(s) == 0) continue;
     staged.stage({{&L.audio_attention, a.audio_attention.at[s]},
@@ -88,13 +127,12 @@ void face_motion_forward_cpu(const FaceMotionArgs& a) {
     face_expression_code(L, w, a.expression + static_cast<size_t>(s) * L.expression_dim, code, {scratch_a, 1},
                          {scratch_b, 1});
     const float* audio = a.audio + static_cast<size_t>(s) * L.code_dim;
-    for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
-      const float* h = a.h + static_cast<size_t>(row) * G;
-      for (int i = 0; i < G; ++i) x[i] = h[i];
-      RowVector<float> y = face_motion_row(L, w, audio, code, {x, 1}, {scratch_a, 1}, {scratch_b, 1});
-      float* out = a.out + static_cast<size_t>(row) * out_dim;
-      for (int j = 0; j < out_dim; ++j) out[j] = y[j];
-    }
+    parallel_for_blocks(a.seg, s, kRowBlock, kRowBlocksPerChunk, [&](int32_t row, int lanes) {
+      BlockVector x, block_a, block_b;
+      load_block(a.h + static_cast<size_t>(row) * G, G, lanes, x.v);
+      const float* y = face_motion_block(L, w, audio, code, x, block_a.v, block_b.v);
+      store_block(y, out_dim, lanes, a.out + static_cast<size_t>(row) * out_dim);
+    });
   }
 }
 
@@ -102,7 +140,6 @@ void mouth_motion_forward_cpu(const MouthMotionArgs& a) {
   const MouthMotionLayout& L = a.layout;
   const int G = L.grid_dim;
   StagedSet staged{&L.audio_attention, &L.decoder, &L.hook_scaler};
-  float x[kMaxMlpWidth], scratch_a[kMaxMlpWidth], scratch_b[kMaxMlpWidth];
   for (int s = 0; s < a.seg.count; ++s) {
     if (a.seg.rows_of(s) == 0) continue;
     staged.stage({{&L.audio_attention, a.audio_attention.at[s]},
@@ -111,12 +148,13 @@ void mouth_motion_forward_cpu(const MouthMotionArgs& a) {
     const MouthStaged w{staged.nets[0], staged.nets[1], staged.nets[2]};
     const float* audio = a.audio + static_cast<size_t>(s) * L.code_dim;
     const float* hook = a.hook + static_cast<size_t>(s) * kHookDim;
-    for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
-      const float* h = a.h + static_cast<size_t>(row) * G;
-      for (int i = 0; i < G; ++i) x[i] = h[i];
-      mouth_motion_row(L, w, audio, hook, {x, 1}, {scratch_a, 1}, {scratch_b, 1},
-                       a.out + static_cast<size_t>(row) * kHookDim);
-    }
+    parallel_for_blocks(a.seg, s, kRowBlock, kRowBlocksPerChunk, [&](int32_t row, int lanes) {
+      BlockVector x, block_a, block_b;
+      float out[kHookDim * kRowBlock];
+      load_block(a.h + static_cast<size_t>(row) * G, G, lanes, x.v);
+      mouth_motion_block(L, w, audio, hook, x, block_a.v, block_b.v, out);
+      store_block(out, kHookDim, lanes, a.out + static_cast<size_t>(row) * kHookDim);
+    });
   }
 }
 

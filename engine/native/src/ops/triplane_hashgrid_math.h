@@ -11,8 +11,9 @@ SC_HD inline uint32_t hashgrid_index(const HashgridLayout& L, int level, uint32_
   if (x >= res) x = res - 1;
   if (y >= res) y = res - 1;
   uint32_t entries = L.entries[level];
-  if (res * res <= entries) return y * res + x;
-  return (x ^ (y * 2654435761u)) % entries;
+  // A hashed level has entries = 2^log2_table, so the modulo is a mask (no integer division, and branch-free code
+  // that vectorises).
+  return res * res <= entries ? y * res + x : (x ^ (y * 2654435761u)) & (entries - 1);
 }
 
 // Encodes one point into out[0 .. 3 * L * F).
