@@ -9,6 +9,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   status: { run: statusCommand, help: 'report the engine build and the device it would use' },
   fixture: { run: fixtureCommand, help: 'write a generated test identity (labelled as a fixture)' },
   render: { run: renderCommand, help: 'render an identity speaking a WAV file into an mp4' },
+  prepare: { run: async (a) => (await import('./prepare.js')).prepareCommand(a), help: 'video -> training dataset' },
 };
 
 async function main(): Promise<void> {
