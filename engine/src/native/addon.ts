@@ -208,6 +208,15 @@ export interface NativeAddon {
     out: NativeTensor,
   ): void;
   rgbToI420(device: NativeDevice, rgb: NativeTensor, fullRange: boolean, out: NativeTensor): void;
+  adamStep(
+    device: NativeDevice,
+    params: NativeTensor,
+    grads: NativeTensor,
+    m: NativeTensor,
+    v: NativeTensor,
+    options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; gradScale: number; step: number },
+  ): void;
+  squaredNorm(device: NativeDevice, x: NativeTensor): number;
 }
 
 function load(): NativeAddon {

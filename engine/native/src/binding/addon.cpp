@@ -75,6 +75,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
       {"hookFeatures", binding::hook_features},
       {"composite", binding::composite},
       {"rgbToI420", binding::rgb_to_i420},
+      {"adamStep", binding::adam_step},
+      {"squaredNorm", binding::squared_norm},
   };
   for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));
   return exports;

@@ -49,5 +49,9 @@ Napi::Value rgb_to_i420(const Napi::CallbackInfo& info);
 //   means[rows,3], rotations[rows,4], scales[rows,3], opacities[seg], sh[seg], cameras[B,20], rgb[B,H,W,3],
 //   alpha[B,H,W], depth[B,H,W]|null) -> intersections; workspace.reservedBytes; workspace.dispose()
 Napi::Function raster_workspace_class(Napi::Env env);
+// adamStep(device, params[n], grads[n], m[n], v[n], {lr, beta1, beta2, eps, weightDecay, gradScale, step})
+Napi::Value adam_step(const Napi::CallbackInfo& info);
+// squaredNorm(device, x[n]) -> sum of squares (a number; waits for the GPU)
+Napi::Value squared_norm(const Napi::CallbackInfo& info);
 
 }  // namespace splatcast::binding
