@@ -5,7 +5,16 @@ import { Adam } from '../src/train/adam.js';
 import { constant, exponentialDecay } from '../src/train/schedule.js';
 
 /** Float64 AdamW, the textbook update. */
-function referenceStep(p: Float64Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, step: number, lr: number, wd: number, scale = 1) {
+function referenceStep(
+  p: Float64Array,
+  g: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  step: number,
+  lr: number,
+  wd: number,
+  scale = 1,
+) {
   const [b1, b2, eps] = [0.9, 0.999, 1e-8];
   for (let i = 0; i < p.length; i++) {
     const gi = (g[i] as number) * scale;
@@ -23,7 +32,9 @@ t.test('AdamW matches the float64 update over several steps, per group', async (
   const init = uniform(random, n);
   const params = Tensor.from('cpu', 'f32', [n], init);
   const grads = Tensor.zeros('cpu', 'f32', [n]);
-  const adam = new Adam([{ name: 'w', params, grads, lr: exponentialDecay(1e-2, 1e-3, 10), weightDecay: 0.01 }], { eps: 1e-8 });
+  const adam = new Adam([{ name: 'w', params, grads, lr: exponentialDecay(1e-2, 1e-3, 10), weightDecay: 0.01 }], {
+    eps: 1e-8,
+  });
   const p = Float64Array.from(init);
   const m = new Float64Array(n);
   const v = new Float64Array(n);

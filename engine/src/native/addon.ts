@@ -214,7 +214,15 @@ export interface NativeAddon {
     grads: NativeTensor,
     m: NativeTensor,
     v: NativeTensor,
-    options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; gradScale: number; step: number },
+    options: {
+      lr: number;
+      beta1: number;
+      beta2: number;
+      eps: number;
+      weightDecay: number;
+      gradScale: number;
+      step: number;
+    },
   ): void;
   squaredNorm(device: NativeDevice, x: NativeTensor): number;
 }

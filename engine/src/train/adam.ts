@@ -65,7 +65,10 @@ export class Adam {
    */
   replace(name: string, params: Tensor<'f32'>, grads: Tensor<'f32'>, carry: Int32Array, width: number): void {
     const state = this.state(name);
-    if (carry.length * width !== params.size) throw new RangeError(`Adam.replace("${name}"): carry has ${carry.length} rows of ${width}, params ${params.size} values`);
+    if (carry.length * width !== params.size)
+      throw new RangeError(
+        `Adam.replace("${name}"): carry has ${carry.length} rows of ${width}, params ${params.size} values`,
+      );
     const remap = (old: Tensor<'f32'>) => {
       const before = old.read();
       const after = new Float32Array(params.size);
@@ -99,7 +102,8 @@ export class Adam {
     let gradNorm: number | undefined;
     if (this.options.maxGradNorm !== undefined) {
       gradNorm = this.gradNorm();
-      if (!Number.isFinite(gradNorm)) throw new Error(`Adam: gradient norm is ${gradNorm} at step ${this.steps}: the loss diverged`);
+      if (!Number.isFinite(gradNorm))
+        throw new Error(`Adam: gradient norm is ${gradNorm} at step ${this.steps}: the loss diverged`);
       if (gradNorm > this.options.maxGradNorm) gradScale = this.options.maxGradNorm / gradNorm;
     }
     for (const { group, m, v } of this.states.values())
