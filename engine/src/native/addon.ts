@@ -82,7 +82,27 @@ export interface NativeRasterWorkspace {
     rgb: NativeTensor,
     alpha: NativeTensor,
     depth: NativeTensor | null,
+    train?: boolean,
   ): number;
+  /** Gradients of the last training forward; its inputs must be the forward's own tensors. */
+  backward(
+    means: NativeTensor,
+    rotations: NativeTensor,
+    scales: NativeTensor,
+    opacities: NativeTensor[],
+    sh: NativeTensor[],
+    cameras: NativeTensor,
+    dRgb: NativeTensor,
+    dAlpha: NativeTensor,
+    dDepth: NativeTensor | null,
+    dMeans: NativeTensor,
+    dRotations: NativeTensor,
+    dScales: NativeTensor,
+    dOpacities: NativeTensor,
+    dSh: NativeTensor,
+    means2dGradNorm: NativeTensor | null,
+    radii: NativeTensor | null,
+  ): void;
   readonly reservedBytes: number;
   dispose(): void;
 }
@@ -106,6 +126,16 @@ export interface NativeAddon {
     tables: NativeTensor[],
     out: NativeTensor,
   ): void;
+  triplaneHashgridBackward(
+    device: NativeDevice,
+    config: HashgridConfigArg,
+    rowCounts: number[],
+    xyz: NativeTensor,
+    tables: NativeTensor[],
+    gradOut: NativeTensor,
+    gradTables: NativeTensor[],
+    gradXyz: NativeTensor | null,
+  ): void;
   mlpLayout(shape: MlpShapeArg): { paramCount: number };
   mlpForward(
     device: NativeDevice,
@@ -114,6 +144,16 @@ export interface NativeAddon {
     input: NativeTensor,
     weights: NativeTensor[],
     out: NativeTensor,
+  ): void;
+  mlpBackward(
+    device: NativeDevice,
+    shape: MlpShapeArg,
+    rowCounts: number[],
+    input: NativeTensor,
+    weights: NativeTensor[],
+    gradOut: NativeTensor,
+    gradWeights: NativeTensor[],
+    gradInput: NativeTensor | null,
   ): void;
   audioNetLayout(config: { featureDim: number; window: number; codeDim: number }): { paramCount: number };
   audioNetForward(
@@ -150,6 +190,20 @@ export interface NativeAddon {
     weights: Record<keyof FaceMotionShapesArg, NativeTensor[]>,
     out: NativeTensor,
   ): void;
+  faceMotionBackward(
+    device: NativeDevice,
+    shapes: FaceMotionShapesArg,
+    rowCounts: number[],
+    h: NativeTensor,
+    audio: NativeTensor,
+    expression: NativeTensor,
+    weights: Record<keyof FaceMotionShapesArg, NativeTensor[]>,
+    gradOut: NativeTensor,
+    gradWeights: Record<keyof FaceMotionShapesArg, NativeTensor[]>,
+    gradH: NativeTensor | null,
+    gradAudio: NativeTensor | null,
+    gradExpression: NativeTensor,
+  ): void;
   mouthMotionLayout(shapes: MouthMotionShapesArg): {
     gridDim: number;
     codeDim: number;
@@ -166,7 +220,27 @@ export interface NativeAddon {
     weights: Record<keyof MouthMotionShapesArg, NativeTensor[]>,
     out: NativeTensor,
   ): void;
+  mouthMotionBackward(
+    device: NativeDevice,
+    shapes: MouthMotionShapesArg,
+    rowCounts: number[],
+    h: NativeTensor,
+    audio: NativeTensor,
+    hook: NativeTensor,
+    weights: Record<keyof MouthMotionShapesArg, NativeTensor[]>,
+    gradOut: NativeTensor,
+    gradWeights: Record<keyof MouthMotionShapesArg, NativeTensor[]>,
+    gradH: NativeTensor | null,
+    gradAudio: NativeTensor | null,
+    gradHook: NativeTensor | null,
+  ): void;
   gatherRows(device: NativeDevice, rowCounts: number[], sources: NativeTensor[], out: NativeTensor): void;
+  gatherRowsBackward(
+    device: NativeDevice,
+    rowCounts: number[],
+    gradOut: NativeTensor,
+    gradSources: NativeTensor[],
+  ): void;
   alignerApply(
     device: NativeDevice,
     rowCounts: number[],
@@ -174,6 +248,15 @@ export interface NativeAddon {
     raw: NativeTensor,
     query: NativeTensor,
     tau: NativeTensor,
+  ): void;
+  alignerApplyBackward(
+    device: NativeDevice,
+    rowCounts: number[],
+    raw: NativeTensor,
+    gradQuery: NativeTensor | null,
+    gradTau: NativeTensor | null,
+    gradRaw: NativeTensor,
+    gradMeans: NativeTensor[] | null,
   ): void;
   deformGaussians(
     device: NativeDevice,
@@ -189,12 +272,38 @@ export interface NativeAddon {
     outScales: NativeTensor,
     outDisplacement: NativeTensor,
   ): void;
+  deformGaussiansBackward(
+    device: NativeDevice,
+    rowCounts: number[],
+    rotations: NativeTensor[],
+    scales: NativeTensor[],
+    deltas: NativeTensor,
+    tau: NativeTensor | null,
+    options: { xyzColumn: number; rotationColumn: number; scaleColumn: number; displacementScale: number },
+    gradMeans: NativeTensor,
+    gradRotations: NativeTensor | null,
+    gradScales: NativeTensor | null,
+    gradDisplacement: NativeTensor | null,
+    gradDeltas: NativeTensor,
+    gradTau: NativeTensor | null,
+    gradBaseMeans: NativeTensor[] | null,
+    gradBaseRotations: NativeTensor[] | null,
+    gradBaseScales: NativeTensor[] | null,
+  ): void;
   hookFeatures(
     device: NativeDevice,
     rowCounts: number[],
     displacement: NativeTensor,
     topK: number,
     out: NativeTensor,
+  ): void;
+  hookFeaturesBackward(
+    device: NativeDevice,
+    rowCounts: number[],
+    displacement: NativeTensor,
+    topK: number,
+    gradOut: NativeTensor,
+    gradDisplacement: NativeTensor,
   ): void;
   composite(
     device: NativeDevice,
@@ -206,6 +315,41 @@ export interface NativeAddon {
     dilateRadius: number,
     scratch: NativeTensor,
     out: NativeTensor,
+  ): void;
+  compositeBackward(
+    device: NativeDevice,
+    faceRgb: NativeTensor,
+    faceAlpha: NativeTensor,
+    mouthRgb: NativeTensor,
+    mouthAlpha: NativeTensor,
+    backgrounds: NativeTensor[],
+    dilateRadius: number,
+    gradOut: NativeTensor,
+    scratch: NativeTensor,
+    argScratch: NativeTensor,
+    gradFaceRgb: NativeTensor,
+    gradFaceAlpha: NativeTensor,
+    gradMouthRgb: NativeTensor,
+    gradMouthAlpha: NativeTensor,
+  ): void;
+  l1Loss(
+    device: NativeDevice,
+    image: NativeTensor,
+    target: NativeTensor,
+    mask: NativeTensor | null,
+    weight: number,
+    loss: NativeTensor,
+    gradImage: NativeTensor | null,
+  ): void;
+  dssimLoss(
+    device: NativeDevice,
+    image: NativeTensor,
+    target: NativeTensor,
+    mask: NativeTensor | null,
+    weight: number,
+    loss: NativeTensor,
+    gradImage: NativeTensor | null,
+    workspace: NativeTensor,
   ): void;
   rgbToI420(device: NativeDevice, rgb: NativeTensor, fullRange: boolean, out: NativeTensor): void;
   adamStep(

@@ -31,3 +31,42 @@ export function composite(inputs: CompositeInputs, dilateRadius: number, out: Te
     out.native,
   );
 }
+
+/** Gradients of the composite's inputs, each the shape of its input. */
+export interface CompositeGrads {
+  faceRgb: Tensor<'f32'>;
+  faceAlpha: Tensor<'f32'>;
+  mouthRgb: Tensor<'f32'>;
+  mouthAlpha: Tensor<'f32'>;
+}
+
+/**
+ * Backward of composite() with the same inputs: from gradOut ([B, H, W, 3]) WRITES every input's gradient (the
+ * background plate gets none). The clamp passes gradients where 0 <= value <= 1; the dilated mouth alpha sends each
+ * pixel's gradient to its window's first maximum in raster order (as the forward's max filter picks it).
+ * argScratch: an i32 [B, H, W] workspace, beside inputs.scratch.
+ */
+export function compositeBackward(
+  inputs: CompositeInputs,
+  dilateRadius: number,
+  gradOut: Tensor<'f32'>,
+  argScratch: Tensor<'i32'>,
+  grads: CompositeGrads,
+): void {
+  addon.compositeBackward(
+    gradOut.device === 'cuda' ? 1 : 0,
+    inputs.faceRgb.native,
+    inputs.faceAlpha.native,
+    inputs.mouthRgb.native,
+    inputs.mouthAlpha.native,
+    inputs.backgrounds.map((t) => t.native),
+    dilateRadius,
+    gradOut.native,
+    inputs.scratch.native,
+    argScratch.native,
+    grads.faceRgb.native,
+    grads.faceAlpha.native,
+    grads.mouthRgb.native,
+    grads.mouthAlpha.native,
+  );
+}

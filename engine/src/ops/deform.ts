@@ -43,6 +43,13 @@ export interface DeltaColumns {
   scale?: number;
 }
 
+const columnOptions = (columns: DeltaColumns, displacementScale: number) => ({
+  xyzColumn: columns.xyz,
+  rotationColumn: columns.rotation ?? -1,
+  scaleColumn: columns.scale ?? -1,
+  displacementScale,
+});
+
 /** Face decoder outputs: d_xyz (3), d_rotation (4), d_opacity (1, unused at render), d_scale (3). */
 export const FACE_DELTA_COLUMNS: DeltaColumns = { xyz: 0, rotation: 3, scale: 8 };
 /** Mouth decoder outputs: only d_xyz is used. */
@@ -84,15 +91,105 @@ export function deformGaussians(
     bases.scales.map((t) => t.native),
     deltas.native,
     tau ? tau.native : null,
-    {
-      xyzColumn: columns.xyz,
-      rotationColumn: columns.rotation ?? -1,
-      scaleColumn: columns.scale ?? -1,
-      displacementScale,
-    },
+    columnOptions(columns, displacementScale),
     out.means.native,
     out.rotations.native,
     out.scales.native,
     out.displacement.native,
+  );
+}
+
+// Backward passes. Per-row gradients are WRITTEN (overwritten); gradients of per-identity tensors (gather sources,
+// aligner means, base Gaussians) are ADDED: they are parameters, zeroed by the trainer once per step, and segments
+// of one identity may pass the same gradient tensors.
+
+/** Backward of gatherRows(): adds segment s's rows of gradOut ([rows, C]) into gradSources[s] ([rowCounts[s], C]). */
+export function gatherRowsBackward(
+  rowCounts: readonly number[],
+  gradOut: Tensor<'f32'>,
+  gradSources: readonly Tensor<'f32'>[],
+): void {
+  addon.gatherRowsBackward(
+    deviceOf(gradOut),
+    [...rowCounts],
+    gradOut.native,
+    gradSources.map((t) => t.native),
+  );
+}
+
+/**
+ * Backward of alignerApply(): writes gradRaw ([rows, 6]) from the query's and tau's gradients ([rows, 3] each;
+ * null = none reaches it) and adds the query's gradient into gradMeans[s] ([rowCounts[s], 3]) unless it is null.
+ */
+export function alignerApplyBackward(
+  rowCounts: readonly number[],
+  raw: Tensor<'f32'>,
+  grads: { query: Tensor<'f32'> | null; tau: Tensor<'f32'> | null },
+  gradRaw: Tensor<'f32'>,
+  gradMeans: readonly Tensor<'f32'>[] | null,
+): void {
+  addon.alignerApplyBackward(
+    deviceOf(raw),
+    [...rowCounts],
+    raw.native,
+    grads.query ? grads.query.native : null,
+    grads.tau ? grads.tau.native : null,
+    gradRaw.native,
+    gradMeans ? gradMeans.map((t) => t.native) : null,
+  );
+}
+
+/** Gradients of deformGaussians()' outputs; null = none reaches that output. */
+export interface DeformedGaussiansGrads {
+  means: Tensor<'f32'>;
+  rotations: Tensor<'f32'> | null;
+  scales: Tensor<'f32'> | null;
+  /** From the displacement's other reader (the face's feeds the mouth hook). */
+  displacement: Tensor<'f32'> | null;
+}
+
+/** Per-segment gradients of the base Gaussians (added to); null = not needed. */
+export interface GaussianBasesGrads {
+  means: readonly Tensor<'f32'>[] | null;
+  rotations: readonly Tensor<'f32'>[] | null;
+  scales: readonly Tensor<'f32'>[] | null;
+}
+
+/**
+ * Backward of deformGaussians() with the same bases (their means are not read), deltas, columns, tau and scale.
+ * Writes gradDeltas ([rows, stride]; zero in columns no attribute reads) and gradTau ([rows, 3]; null when not
+ * needed, and always without tau); adds into gradBases. The rotation goes through torch's normalize (eps 1e-12),
+ * the scale through softplus.
+ */
+export function deformGaussiansBackward(
+  rowCounts: readonly number[],
+  bases: GaussianBases,
+  deltas: Tensor<'f32'>,
+  columns: DeltaColumns,
+  tau: Tensor<'f32'> | null,
+  displacementScale: number,
+  gradOut: DeformedGaussiansGrads,
+  gradDeltas: Tensor<'f32'>,
+  gradTau: Tensor<'f32'> | null,
+  gradBases: GaussianBasesGrads,
+): void {
+  const natives = (list: readonly Tensor<'f32'>[] | null) => (list ? list.map((t) => t.native) : null);
+  addon.deformGaussiansBackward(
+    deviceOf(deltas),
+    [...rowCounts],
+    bases.rotations.map((t) => t.native),
+    bases.scales.map((t) => t.native),
+    deltas.native,
+    tau ? tau.native : null,
+    columnOptions(columns, displacementScale),
+    gradOut.means.native,
+    gradOut.rotations ? gradOut.rotations.native : null,
+    gradOut.scales ? gradOut.scales.native : null,
+    gradOut.displacement ? gradOut.displacement.native : null,
+    gradDeltas.native,
+    gradTau ? gradTau.native : null,
+    natives(gradBases.means),
+    natives(gradBases.rotations),
+    natives(gradBases.scales),
   );
 }

@@ -15,3 +15,26 @@ export function hookFeatures(
 ): void {
   addon.hookFeatures(displacement.device === 'cuda' ? 1 : 0, [...rowCounts], displacement.native, topK, out.native);
 }
+
+/**
+ * Backward of hookFeatures(): from gradOut ([B, 3], dL/d (max cue, min cue, range)) WRITES gradDisplacement
+ * ([rows, 3]): column 1 of each row whose value a cue averaged gets that cue's gradient / n (the range adds to the
+ * max cue's rows and subtracts from the min cue's), everything else zero. Rows of equal value are selected as the
+ * forward selects them: the earlier row first.
+ */
+export function hookFeaturesBackward(
+  rowCounts: readonly number[],
+  displacement: Tensor<'f32'>,
+  topK: number,
+  gradOut: Tensor<'f32'>,
+  gradDisplacement: Tensor<'f32'>,
+): void {
+  addon.hookFeaturesBackward(
+    displacement.device === 'cuda' ? 1 : 0,
+    [...rowCounts],
+    displacement.native,
+    topK,
+    gradOut.native,
+    gradDisplacement.native,
+  );
+}

@@ -31,4 +31,30 @@ export class Mlp {
       out.native,
     );
   }
+
+  /**
+   * Backward of forward(): from gradOut ([rows, shape.output], dL/d out) ADDS dL/d weights into gradWeights[s]
+   * ([paramCount] per segment; the trainer zeroes them once per step, and segments of one identity may share one)
+   * and, unless gradInput is null, WRITES dL/d input into gradInput ([rows, shape.input]). The forward's
+   * activations are recomputed, so the call takes the forward's inputs again.
+   */
+  backward(
+    rowCounts: readonly number[],
+    input: Tensor<'f32'>,
+    weights: readonly Tensor<'f32'>[],
+    gradOut: Tensor<'f32'>,
+    gradWeights: readonly Tensor<'f32'>[],
+    gradInput: Tensor<'f32'> | null,
+  ): void {
+    addon.mlpBackward(
+      input.device === 'cuda' ? 1 : 0,
+      this.shape,
+      [...rowCounts],
+      input.native,
+      weights.map((t) => t.native),
+      gradOut.native,
+      gradWeights.map((t) => t.native),
+      gradInput ? gradInput.native : null,
+    );
+  }
 }

@@ -63,6 +63,39 @@ export class FaceMotionField {
       out.native,
     );
   }
+
+  /**
+   * Backward of forward() (activations are recomputed, so it takes the forward's inputs again). From gradOut
+   * ([rows, outputDim]) it ADDS every network's weight gradient into gradWeights.<net>[s] (zeroed by the trainer
+   * once per step; segments of one identity may share them) and WRITES the input gradients: grads.h ([rows,
+   * gridDim]), grads.audio ([segments, codeDim]) and grads.expression ([segments, expressionDim]), the last two
+   * summed over each segment's rows. h and audio may be null (not needed); expression is required.
+   */
+  backward(
+    rowCounts: readonly number[],
+    h: Tensor<'f32'>,
+    audio: Tensor<'f32'>,
+    expression: Tensor<'f32'>,
+    weights: FaceMotionWeights,
+    gradOut: Tensor<'f32'>,
+    gradWeights: FaceMotionWeights,
+    grads: { h: Tensor<'f32'> | null; audio: Tensor<'f32'> | null; expression: Tensor<'f32'> },
+  ): void {
+    addon.faceMotionBackward(
+      h.device === 'cuda' ? 1 : 0,
+      this.shapes,
+      [...rowCounts],
+      h.native,
+      audio.native,
+      expression.native,
+      natives(weights),
+      gradOut.native,
+      natives(gradWeights),
+      grads.h ? grads.h.native : null,
+      grads.audio ? grads.audio.native : null,
+      grads.expression.native,
+    );
+  }
 }
 
 export class MouthMotionField {
@@ -104,6 +137,39 @@ export class MouthMotionField {
       hook.native,
       natives(weights),
       out.native,
+    );
+  }
+
+  /**
+   * Backward of forward() (activations are recomputed, so it takes the forward's inputs again). From gradOut
+   * ([rows, 3]) it ADDS every network's weight gradient into gradWeights.<net>[s] (zeroed by the trainer once per
+   * step; segments of one identity may share them) and WRITES the input gradients that are not null: grads.h
+   * ([rows, gridDim]), grads.audio ([segments, codeDim]) and grads.hook ([segments, 3]), the last two summed over
+   * each segment's rows.
+   */
+  backward(
+    rowCounts: readonly number[],
+    h: Tensor<'f32'>,
+    audio: Tensor<'f32'>,
+    hook: Tensor<'f32'>,
+    weights: MouthMotionWeights,
+    gradOut: Tensor<'f32'>,
+    gradWeights: MouthMotionWeights,
+    grads: { h: Tensor<'f32'> | null; audio: Tensor<'f32'> | null; hook: Tensor<'f32'> | null },
+  ): void {
+    addon.mouthMotionBackward(
+      h.device === 'cuda' ? 1 : 0,
+      this.shapes,
+      [...rowCounts],
+      h.native,
+      audio.native,
+      hook.native,
+      natives(weights),
+      gradOut.native,
+      natives(gradWeights),
+      grads.h ? grads.h.native : null,
+      grads.audio ? grads.audio.native : null,
+      grads.hook ? grads.hook.native : null,
     );
   }
 }

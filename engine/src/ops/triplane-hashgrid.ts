@@ -49,4 +49,29 @@ export class TriplaneHashgrid {
       out.native,
     );
   }
+
+  /**
+   * Backward of forward(): from gradOut ([rows, outputDim], dL/d out) ADDS dL/d tables into gradTables[s]
+   * ([paramCount] per segment; zeroed by the trainer once per step; segments of one identity may share one) and,
+   * unless gradXyz is null, WRITES dL/d xyz into gradXyz ([rows, 3]; zero along axes clamped to the bound).
+   */
+  backward(
+    rowCounts: readonly number[],
+    xyz: Tensor<'f32'>,
+    tables: readonly Tensor<'f32'>[],
+    gradOut: Tensor<'f32'>,
+    gradTables: readonly Tensor<'f32'>[],
+    gradXyz: Tensor<'f32'> | null,
+  ): void {
+    addon.triplaneHashgridBackward(
+      xyz.device === 'cuda' ? 1 : 0,
+      this.config,
+      [...rowCounts],
+      xyz.native,
+      tables.map((t) => t.native),
+      gradOut.native,
+      gradTables.map((t) => t.native),
+      gradXyz ? gradXyz.native : null,
+    );
+  }
 }

@@ -9,10 +9,16 @@ namespace splatcast::binding {
 Napi::Value hashgrid_layout(const Napi::CallbackInfo& info);
 // triplaneHashgridForward(device, config, rowCounts, xyz[rows,3], tables[seg], out[rows,dim])
 Napi::Value triplane_hashgrid_forward(const Napi::CallbackInfo& info);
+// triplaneHashgridBackward(device, config, rowCounts, xyz[rows,3], tables[seg], gradOut[rows,dim],
+//   gradTables[seg] (added to), gradXyz[rows,3]|null (overwritten))
+Napi::Value triplane_hashgrid_backward(const Napi::CallbackInfo& info);
 // mlpLayout(shape) -> { paramCount }
 Napi::Value mlp_layout(const Napi::CallbackInfo& info);
 // mlpForward(device, shape, rowCounts, input[rows,in], weights[seg], out[rows,out])
 Napi::Value mlp_forward(const Napi::CallbackInfo& info);
+// mlpBackward(device, shape, rowCounts, input[rows,in], weights[seg], gradOut[rows,out], gradWeights[seg] (added to),
+//   gradInput[rows,in]|null (overwritten))
+Napi::Value mlp_backward(const Napi::CallbackInfo& info);
 // audioNetLayout({featureDim, window, codeDim}) -> { paramCount }
 Napi::Value audio_net_layout(const Napi::CallbackInfo& info);
 // audioNetForward(device, {featureDim, window, codeDim}, rowCounts, windows[rows,16,featureDim], weights[seg],
@@ -27,27 +33,57 @@ Napi::Value face_motion_layout(const Napi::CallbackInfo& info);
 // faceMotionForward(device, shapes, rowCounts, h[rows,G], audio[B,C], expression[B,E], weights{net: [seg]},
 //   out[rows,decoder.output])
 Napi::Value face_motion_forward(const Napi::CallbackInfo& info);
+// faceMotionBackward(device, shapes, rowCounts, h, audio, expression, weights{net: [seg]}, gradOut[rows,out],
+//   gradWeights{net: [seg]} (added to), gradH[rows,G]|null, gradAudio[B,C]|null, gradExpression[B,E] (overwritten))
+Napi::Value face_motion_backward(const Napi::CallbackInfo& info);
 // mouthMotionLayout(shapes) -> { gridDim, codeDim, outputDim, paramCounts{net} }
 Napi::Value mouth_motion_layout(const Napi::CallbackInfo& info);
 // mouthMotionForward(device, shapes, rowCounts, h[rows,G], audio[B,C], hook[B,3], weights{net: [seg]}, out[rows,3])
 Napi::Value mouth_motion_forward(const Napi::CallbackInfo& info);
+// mouthMotionBackward(device, shapes, rowCounts, h, audio, hook, weights{net: [seg]}, gradOut[rows,3],
+//   gradWeights{net: [seg]} (added to), gradH[rows,G]|null, gradAudio[B,C]|null, gradHook[B,3]|null (overwritten))
+Napi::Value mouth_motion_backward(const Napi::CallbackInfo& info);
 // gatherRows(device, rowCounts, sources[seg][n_s,C], out[rows,C])
 Napi::Value gather_rows(const Napi::CallbackInfo& info);
+// gatherRowsBackward(device, rowCounts, gradOut[rows,C], gradSources[seg][n_s,C] (added to))
+Napi::Value gather_rows_backward(const Napi::CallbackInfo& info);
 // alignerApply(device, rowCounts, means[seg][n_s,3], raw[rows,6], query[rows,3], tau[rows,3])
 Napi::Value aligner_apply(const Napi::CallbackInfo& info);
+// alignerApplyBackward(device, rowCounts, raw[rows,6], gradQuery[rows,3]|null, gradTau[rows,3]|null,
+//   gradRaw[rows,6] (overwritten), gradMeans[seg][n_s,3]|null (added to))
+Napi::Value aligner_apply_backward(const Napi::CallbackInfo& info);
 // deformGaussians(device, rowCounts, means[seg], rotations[seg], scales[seg], deltas[rows,stride], tau|null,
 //   {xyzColumn, rotationColumn, scaleColumn, displacementScale}, outMeans, outRotations, outScales, outDisplacement)
 Napi::Value deform_gaussians(const Napi::CallbackInfo& info);
+// deformGaussiansBackward(device, rowCounts, rotations[seg], scales[seg], deltas[rows,stride], tau|null, options,
+//   gradMeans[rows,3], gradRotations|null, gradScales|null, gradDisplacement|null, gradDeltas[rows,stride] and
+//   gradTau|null (overwritten), gradBaseMeans[seg]|null, gradBaseRotations[seg]|null, gradBaseScales[seg]|null
+//   (added to))
+Napi::Value deform_gaussians_backward(const Napi::CallbackInfo& info);
 // hookFeatures(device, rowCounts, displacement[rows,3], topK, out[B,3])
 Napi::Value hook_features(const Napi::CallbackInfo& info);
+// hookFeaturesBackward(device, rowCounts, displacement[rows,3], topK, gradOut[B,3], gradDisplacement[rows,3]
+//   (overwritten))
+Napi::Value hook_features_backward(const Napi::CallbackInfo& info);
 // composite(device, faceRgb[B,H,W,3], faceAlpha[B,H,W], mouthRgb, mouthAlpha, backgrounds[B] u8[H,W,3],
 //   dilateRadius, scratch[B,H,W], out[B,H,W,3])
 Napi::Value composite(const Napi::CallbackInfo& info);
+// compositeBackward(device, faceRgb, faceAlpha, mouthRgb, mouthAlpha, backgrounds[B], dilateRadius, gradOut[B,H,W,3],
+//   scratch[B,H,W], argScratch i32[B,H,W], gradFaceRgb, gradFaceAlpha, gradMouthRgb, gradMouthAlpha (overwritten))
+Napi::Value composite_backward(const Napi::CallbackInfo& info);
+// l1Loss(device, image[B,H,W,3], target[B,H,W,3], mask[B,H,W]|null, weight, loss[B] (written),
+//   gradImage[B,H,W,3]|null (weight * dL/d image added))
+Napi::Value l1_loss(const Napi::CallbackInfo& info);
+// dssimLoss(device, image, target, mask|null, weight, loss[B], gradImage|null, workspace[8,B,H,W,3]): as l1Loss
+Napi::Value dssim_loss(const Napi::CallbackInfo& info);
 // rgbToI420(device, rgb[B,H,W,3], fullRange, out u8[B,H*W*3/2])
 Napi::Value rgb_to_i420(const Napi::CallbackInfo& info);
 // new RasterWorkspace(device): growable rasterizer scratch memory; workspace.forward(options, rowCounts,
 //   means[rows,3], rotations[rows,4], scales[rows,3], opacities[seg], sh[seg], cameras[B,20], rgb[B,H,W,3],
-//   alpha[B,H,W], depth[B,H,W]|null) -> intersections; workspace.reservedBytes; workspace.dispose()
+//   alpha[B,H,W], depth[B,H,W]|null, train?) -> intersections; workspace.backward(means, rotations, scales,
+//   opacities[seg], sh[seg], cameras, dRgb[B,H,W,3], dAlpha[B,H,W], dDepth|null, dMeans[rows,3],
+//   dRotations[rows,4], dScales[rows,3], dOpacities[rows], dSh[rows,K,3], means2dGradNorm[rows]|null,
+//   radii[rows]|null); workspace.reservedBytes; workspace.dispose()
 Napi::Function raster_workspace_class(Napi::Env env);
 // adamStep(device, params[n], grads[n], m[n], v[n], {lr, beta1, beta2, eps, weightDecay, gradScale, step})
 Napi::Value adam_step(const Napi::CallbackInfo& info);

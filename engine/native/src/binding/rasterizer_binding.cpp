@@ -1,11 +1,12 @@
-// RasterWorkspace: the rasterizer's growable scratch memory as a JavaScript object whose forward() renders a batch.
+// RasterWorkspace: the rasterizer's growable scratch memory as a JavaScript object whose forward() renders a batch
+// and whose backward() differentiates the last training forward.
 #include <cmath>
 #include <memory>
 #include <sstream>
 #include <string>
 
 #include "../core/cuda_runtime.h"
-#include "../ops/rasterizer.h"
+#include "../ops/rasterizer_backward.h"
 #include "args.h"
 #include "ops.h"
 
@@ -66,12 +67,24 @@ PerSegment<const float*> per_segment_rows(const Napi::Value& value, const char* 
   return out;
 }
 
+bool present(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull();
+}
+
+// The backward recomputes from the forward's inputs, so it must be handed the very same tensors.
+void require_same(const void* got, const void* forward, const std::string& name) {
+  if (got != forward)
+    fail("backward must be given the training forward's own input tensors, unchanged; " + name +
+         " is a different tensor");
+}
+
 class RasterWorkspaceWrap : public Napi::ObjectWrap<RasterWorkspaceWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "RasterWorkspace",
                        {
                            InstanceMethod<&RasterWorkspaceWrap::forward>("forward"),
+                           InstanceMethod<&RasterWorkspaceWrap::backward>("backward"),
                            InstanceAccessor<&RasterWorkspaceWrap::reserved_bytes>("reservedBytes"),
                            InstanceMethod<&RasterWorkspaceWrap::dispose>("dispose"),
                        });
@@ -94,7 +107,8 @@ class RasterWorkspaceWrap : public Napi::ObjectWrap<RasterWorkspaceWrap> {
     return *workspace_;
   }
 
-  // forward(options, rowCounts, means, rotations, scales, opacities[], sh[], cameras, rgb, alpha, depth?) -> number
+  // forward(options, rowCounts, means, rotations, scales, opacities[], sh[], cameras, rgb, alpha, depth?, train?)
+  //   -> number
   Napi::Value forward(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
       RasterWorkspace& ws = live();
@@ -111,14 +125,65 @@ class RasterWorkspaceWrap : public Napi::ObjectWrap<RasterWorkspaceWrap> {
       a.cameras = tensor_on(info[7], "cameras", device, DType::F32, {B, kCameraStride}).ptr<float>();
       a.rgb = tensor_on(info[8], "rgb", device, DType::F32, {B, H, W, 3}).ptr<float>();
       a.alpha = tensor_on(info[9], "alpha", device, DType::F32, {B, H, W}).ptr<float>();
-      const bool with_depth = info.Length() > 10 && !info[10].IsUndefined() && !info[10].IsNull();
-      a.depth = with_depth ? tensor_on(info[10], "depth", device, DType::F32, {B, H, W}).ptr<float>() : nullptr;
+      a.depth = present(info, 10) ? tensor_on(info[10], "depth", device, DType::F32, {B, H, W}).ptr<float>() : nullptr;
+      const bool train = present(info, 11) && info[11].ToBoolean().Value();
 #ifdef SPLATCAST_CUDA
-      const int64_t n = device == Device::Cuda ? rasterizer_forward_cuda(a, ws) : rasterizer_forward_cpu(a, ws);
+      const int64_t n =
+          device == Device::Cuda ? rasterizer_forward_cuda(a, ws, train) : rasterizer_forward_cpu(a, ws, train);
 #else
-      const int64_t n = rasterizer_forward_cpu(a, ws);
+      const int64_t n = rasterizer_forward_cpu(a, ws, train);
 #endif
       return Napi::Number::New(info.Env(), static_cast<double>(n));
+    });
+  }
+
+  // backward(means, rotations, scales, opacities[], sh[], cameras, dRgb, dAlpha, dDepth?, dMeans, dRotations,
+  //   dScales, dOpacities, dSh, means2dNorm?, radii?): the inputs are the last training forward's own tensors.
+  Napi::Value backward(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      RasterWorkspace& ws = live();
+      const RasterContext& ctx = ws.context;
+      if (!ctx.valid)
+        fail("backward needs a training forward (train = true) just before it on this workspace; the last forward "
+             "was not one, or failed");
+      const Device device = ws.device;
+      RasterizerArgs a{};
+      a.opt = ctx.opt;
+      a.seg = ctx.seg;
+      const int64_t rows = a.seg.rows(), B = a.seg.count, H = a.opt.height, W = a.opt.width, K = a.opt.sh_coeffs();
+      a.means = tensor_on(info[0], "means", device, DType::F32, {rows, 3}).ptr<float>();
+      a.rotations = tensor_on(info[1], "rotations", device, DType::F32, {rows, 4}).ptr<float>();
+      a.scales = tensor_on(info[2], "scales", device, DType::F32, {rows, 3}).ptr<float>();
+      a.opacities = per_segment_rows(info[3], "opacities", a.seg, device, 1);
+      a.sh = per_segment_rows(info[4], "sh", a.seg, device, K * 3);
+      a.cameras = tensor_on(info[5], "cameras", device, DType::F32, {B, kCameraStride}).ptr<float>();
+      require_same(a.means, ctx.means, "means");
+      require_same(a.rotations, ctx.rotations, "rotations");
+      require_same(a.scales, ctx.scales, "scales");
+      require_same(a.cameras, ctx.cameras, "cameras");
+      for (int32_t s = 0; s < a.seg.count; ++s) {
+        require_same(a.opacities.at[s], ctx.opacities.at[s], "opacities[" + std::to_string(s) + "]");
+        require_same(a.sh.at[s], ctx.sh.at[s], "sh[" + std::to_string(s) + "]");
+      }
+      RasterizerGrads g{};
+      g.rgb = tensor_on(info[6], "dRgb", device, DType::F32, {B, H, W, 3}).ptr<float>();
+      g.alpha = tensor_on(info[7], "dAlpha", device, DType::F32, {B, H, W}).ptr<float>();
+      g.depth = present(info, 8) ? tensor_on(info[8], "dDepth", device, DType::F32, {B, H, W}).ptr<float>() : nullptr;
+      g.means = tensor_on(info[9], "dMeans", device, DType::F32, {rows, 3}).ptr<float>();
+      g.rotations = tensor_on(info[10], "dRotations", device, DType::F32, {rows, 4}).ptr<float>();
+      g.scales = tensor_on(info[11], "dScales", device, DType::F32, {rows, 3}).ptr<float>();
+      g.opacities = tensor_on(info[12], "dOpacities", device, DType::F32, {rows}).ptr<float>();
+      g.sh = tensor_on(info[13], "dSh", device, DType::F32, {rows, K, 3}).ptr<float>();
+      g.means2d_norm =
+          present(info, 14) ? tensor_on(info[14], "means2dGradNorm", device, DType::F32, {rows}).ptr<float>() : nullptr;
+      g.radii = present(info, 15) ? tensor_on(info[15], "radii", device, DType::F32, {rows}).ptr<float>() : nullptr;
+#ifdef SPLATCAST_CUDA
+      if (device == Device::Cuda) rasterizer_backward_cuda(a, g, ws);
+      else rasterizer_backward_cpu(a, g, ws);
+#else
+      rasterizer_backward_cpu(a, g, ws);
+#endif
+      return info.Env().Undefined();
     });
   }
 

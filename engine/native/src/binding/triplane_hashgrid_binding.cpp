@@ -1,5 +1,6 @@
 #include "../ops/triplane_hashgrid.h"
 #include "args.h"
+#include "grad_args.h"
 #include "ops.h"
 
 namespace splatcast::binding {
@@ -48,6 +49,23 @@ Napi::Value triplane_hashgrid_forward(const Napi::CallbackInfo& info) {
     a.tables = per_segment_f32(info[4], "tables", a.seg, device, a.layout.param_count());
     a.out = tensor_on(info[5], "out", device, DType::F32, {rows, a.layout.output_dim()}).ptr<float>();
     SC_DISPATCH(device, triplane_hashgrid_forward, a);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value triplane_hashgrid_backward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Device device = device_arg(info[0]);
+    TriplaneHashgridBackwardArgs a{};
+    a.layout = layout_arg(info[1]);
+    a.seg = segments_arg(info[2], "rowCounts");
+    const int64_t rows = a.seg.rows(), params = a.layout.param_count();
+    a.xyz = tensor_on(info[3], "xyz", device, DType::F32, {rows, 3}).ptr<float>();
+    a.tables = per_segment_f32(info[4], "tables", a.seg, device, params);
+    a.grad_out = tensor_on(info[5], "gradOut", device, DType::F32, {rows, a.layout.output_dim()}).ptr<float>();
+    a.grad_tables = per_segment_grad_f32(info[6], "gradTables", a.seg, device, params);
+    a.grad_xyz = optional_f32(info[7], "gradXyz", device, {rows, 3});
+    SC_DISPATCH(device, triplane_hashgrid_backward, a);
     return info.Env().Undefined();
   });
 }

@@ -48,4 +48,51 @@ void aligner_apply_cuda(const AlignerApplyArgs& args);
 void deform_gaussians_cpu(const DeformGaussiansArgs& args);
 void deform_gaussians_cuda(const DeformGaussiansArgs& args);
 
+// --- Backward ----------------------------------------------------------------------------------------------------
+// Per-row gradients (grad_raw, grad_deltas, grad_tau) are OVERWRITTEN. Gradients of the per-identity base tensors
+// (gather sources, aligner means, base Gaussians) ACCUMULATE: they are parameters, zeroed by the trainer once per
+// step, and segments of one identity may pass the same buffers (CPU: segments in order; CUDA: atomics).
+
+struct GatherRowsBackwardArgs {
+  Segments seg;
+  int32_t columns;
+  const float* grad_out;            // [rows, columns]
+  PerSegment<float*> grad_sources;  // per segment: [rows_of(s), columns], accumulated
+};
+
+struct AlignerApplyBackwardArgs {
+  Segments seg;
+  const float* raw;               // [rows, 6]
+  const float* grad_query;        // [rows, 3], or null when no gradient reaches the query
+  const float* grad_tau;          // [rows, 3], or null
+  float* grad_raw;                // [rows, 6], overwritten
+  PerSegment<float*> grad_means;  // per segment: [rows_of(s), 3], accumulated; all null when not needed
+};
+
+// Through displacement = d_xyz * displacement_scale * tau, mean' = mean + displacement, rotation' = q / max(|q|,
+// 1e-12) with q = rotation + d_rotation, scale' = softplus(s + d_scale).
+struct DeformGaussiansBackwardArgs {
+  Segments seg;
+  PerSegment<const float*> rotations;  // per segment: [rows_of(s), 4], as in the forward
+  PerSegment<const float*> scales;     // per segment: [rows_of(s), 3]
+  const float* deltas;                 // [rows, stride]
+  int32_t stride, xyz_column, rotation_column, scale_column;  // as in the forward
+  const float* tau;                    // [rows, 3], or null for 1
+  float displacement_scale;
+  const float* grad_means;         // [rows, 3]: dL/d mean'
+  const float* grad_rotations;     // [rows, 4], or null
+  const float* grad_scales;        // [rows, 3], or null
+  const float* grad_displacement;  // [rows, 3], or null: dL/d displacement from its other reader (the hook)
+  float* grad_deltas;              // [rows, stride], overwritten (zero in columns no attribute reads)
+  float* grad_tau;                 // [rows, 3], overwritten; null when not needed (always without tau)
+  PerSegment<float*> grad_base_means, grad_base_rotations, grad_base_scales;  // accumulated; all null when not needed
+};
+
+void gather_rows_backward_cpu(const GatherRowsBackwardArgs& args);
+void gather_rows_backward_cuda(const GatherRowsBackwardArgs& args);
+void aligner_apply_backward_cpu(const AlignerApplyBackwardArgs& args);
+void aligner_apply_backward_cuda(const AlignerApplyBackwardArgs& args);
+void deform_gaussians_backward_cpu(const DeformGaussiansBackwardArgs& args);
+void deform_gaussians_backward_cuda(const DeformGaussiansBackwardArgs& args);
+
 }  // namespace splatcast

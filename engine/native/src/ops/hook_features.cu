@@ -75,13 +75,14 @@ struct WarpTopK {
   }
 };
 
-// One block per segment: each warp keeps the top lists of a strided slice of the rows, then a fixed tree of
-// pairwise warp merges in shared memory reduces them. Every list holds exact top values, so the result does not
-// depend on scheduling.
-__global__ void __launch_bounds__(kThreads) hook_features_kernel(const __grid_constant__ HookFeaturesArgs a) {
-  __shared__ float highest[kWarps][32];
-  __shared__ float lowest[kWarps][32];
-  const int s = blockIdx.x, t = threadIdx.x, lane = t % 32, warp = t / 32;
+// The exact top lists of one segment, computed by the whole block (kThreads): each warp keeps the top lists of a
+// strided slice of the rows, then a fixed tree of pairwise warp merges in shared memory reduces them. On return
+// (after a barrier) highest[0][0 .. k) holds the segment's k largest values of displacement[:, 1], descending, and
+// lowest[0][0 .. k) the k largest negated values. Every list holds exact top values, so the result does not depend
+// on scheduling.
+__device__ inline void segment_top_lists(const HookFeaturesArgs& a, int s, float (&highest)[kWarps][32],
+                                         float (&lowest)[kWarps][32]) {
+  const int t = threadIdx.x, lane = t % 32, warp = t / 32;
   WarpTopK high{a.top_k}, low{a.top_k};
   // The loop runs per warp (first is warp-uniform), so every lane reaches the ballots.
   const int64_t end = a.seg.offset[s + 1];
@@ -110,9 +111,73 @@ __global__ void __launch_bounds__(kThreads) hook_features_kernel(const __grid_co
     }
     __syncthreads();
   }
-  if (t == 0) hook_cues(highest[0], lowest[0], min(a.top_k, a.seg.rows_of(s)), a.out + static_cast<size_t>(s) * 3);
+}
+
+// One block per segment.
+__global__ void __launch_bounds__(kThreads) hook_features_kernel(const __grid_constant__ HookFeaturesArgs a) {
+  __shared__ float highest[kWarps][32];
+  __shared__ float lowest[kWarps][32];
+  const int s = blockIdx.x;
+  segment_top_lists(a, s, highest, lowest);
+  if (threadIdx.x == 0)
+    hook_cues(highest[0], lowest[0], min(a.top_k, a.seg.rows_of(s)), a.out + static_cast<size_t>(s) * 3);
+}
+
+// How many threads before this one in the block have `flag` set; *total gets the block's count. Every thread of
+// the block must call it.
+__device__ inline int block_count_before(bool flag, int (&warp_counts)[kWarps], int* total) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const unsigned ballot = __ballot_sync(kAll, flag);
+  if (lane == 0) warp_counts[warp] = __popc(ballot);
+  __syncthreads();
+  int before = __popc(ballot & ((1u << lane) - 1u)), sum = 0;
+  for (int w = 0; w < kWarps; ++w) {
+    before += w < warp ? warp_counts[w] : 0;
+    sum += warp_counts[w];
+  }
+  *total = sum;
+  __syncthreads();  // the counts are rewritten by the next call
+  return before;
+}
+
+// One block per segment: the segment's top lists give the n-th largest value (and the n-th smallest); rows beyond
+// it are selected, and rows equal to it in row order until n are, as hook_select (hook_features_math.h) says.
+__global__ void __launch_bounds__(kThreads)
+    hook_features_backward_kernel(const __grid_constant__ HookFeaturesBackwardArgs a) {
+  __shared__ float highest[kWarps][32];
+  __shared__ float lowest[kWarps][32];
+  __shared__ int warp_counts[kWarps];
+  const int s = blockIdx.x;
+  const int n = min(a.top_k, a.seg.rows_of(s));
+  if (n == 0) return;
+  const HookFeaturesArgs lists{a.seg, a.top_k, a.displacement, nullptr};
+  segment_top_lists(lists, s, highest, lowest);
+  const HookThreshold high = hook_threshold(highest[0], n), low = hook_threshold(lowest[0], n);
+  const HookRowGrads g = hook_row_grads(a.grad_out + static_cast<size_t>(s) * 3, n);
+  int high_taken = 0, low_taken = 0;  // tied rows selected so far, in row order
+  for (int64_t first = a.seg.offset[s]; first < a.seg.offset[s + 1]; first += kThreads) {
+    const int64_t row = first + threadIdx.x;
+    const bool valid = row < a.seg.offset[s + 1];
+    const float y = valid ? a.displacement[row * 3 + 1] : 0.f;
+    int high_ties, low_ties;
+    const int high_before = high_taken + block_count_before(valid && y == high.value, warp_counts, &high_ties);
+    const int low_before = low_taken + block_count_before(valid && -y == low.value, warp_counts, &low_ties);
+    if (valid) {
+      float* out = a.grad_displacement + row * 3;
+      out[0] = out[2] = 0.f;
+      out[1] = (hook_select(high, y, high_before) ? g.high : 0.f) + (hook_select(low, -y, low_before) ? g.low : 0.f);
+    }
+    high_taken += high_ties;
+    low_taken += low_ties;
+  }
 }
 }  // namespace
+
+void hook_features_backward_cuda(const HookFeaturesBackwardArgs& a) {
+  if (a.seg.rows() == 0) return;
+  hook_features_backward_kernel<<<a.seg.count, kThreads>>>(a);
+  cuda::check_launch("hook_features_backward");
+}
 
 void hook_features_cuda(const HookFeaturesArgs& a) {
   if (a.seg.count == 0) return;

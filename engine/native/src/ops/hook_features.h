@@ -21,4 +21,19 @@ struct HookFeaturesArgs {
 void hook_features_cpu(const HookFeaturesArgs& args);
 void hook_features_cuda(const HookFeaturesArgs& args);
 
+// Backward: dL/d max cue goes to the rows whose values the max cue averaged, 1/n each, dL/d min cue likewise, and
+// dL/d range to both (+ and -). The selection is the forward's: the n = min(k, rows) largest values, and among rows
+// of equal value the earlier row first (the CPU's insertion order; the GPU sums the same values). grad_displacement
+// is OVERWRITTEN: column 1 of the selected rows, zero elsewhere.
+struct HookFeaturesBackwardArgs {
+  Segments seg;
+  int32_t top_k;
+  const float* displacement;  // [rows, 3]
+  const float* grad_out;      // [seg.count, 3]: dL/d (max cue, min cue, range)
+  float* grad_displacement;   // [rows, 3], overwritten
+};
+
+void hook_features_backward_cpu(const HookFeaturesBackwardArgs& args);
+void hook_features_backward_cuda(const HookFeaturesBackwardArgs& args);
+
 }  // namespace splatcast

@@ -44,7 +44,8 @@ void tile_ranges(const uint64_t* sorted_keys, int32_t intersections, TileRange* 
 }
 }  // namespace raster_cuda
 
-int64_t rasterizer_forward_cuda(const RasterizerArgs& a, RasterWorkspace& ws) {
+int64_t rasterizer_forward_cuda(const RasterizerArgs& a, RasterWorkspace& ws, bool train) {
+  ws.context.valid = false;
   const int32_t rows = a.seg.rows();
   const int32_t bins = a.seg.count * a.opt.tiles();
   ProjectedSplat* splats = ws.splats.reserve<ProjectedSplat>(rows);
@@ -84,7 +85,11 @@ int64_t rasterizer_forward_cuda(const RasterizerArgs& a, RasterWorkspace& ws) {
     raster_cuda::tile_ranges(keys.Current(), n, ranges);
     sorted_rows = ids.Current();
   }
-  raster_cuda::blend(a, splats, sorted_rows, ranges);
+  const int64_t pixels = static_cast<int64_t>(a.seg.count) * a.opt.height * a.opt.width;
+  float* pixel_T = train ? ws.pixel_T.reserve<float>(pixels) : nullptr;
+  int32_t* pixel_end = train ? ws.pixel_end.reserve<int32_t>(pixels) : nullptr;
+  raster_cuda::blend(a, splats, sorted_rows, ranges, pixel_T, pixel_end);
+  if (train) record_context(a, n, sorted_rows, ws.context);
   return total;
 }
 

@@ -1,5 +1,5 @@
-// 3D Gaussian Splatting rasterizer, forward only (3DGS / gsplat pipeline), batched over segments: segment s is one
-// image of one identity's Gaussians seen by its own camera.
+// 3D Gaussian Splatting rasterizer (3DGS / gsplat pipeline), batched over segments: segment s is one image of one
+// identity's Gaussians seen by its own camera. The backward pass is declared in rasterizer_backward.h.
 //   1. project: EWA splatting of each Gaussian (covariance R S S^T R^T, perspective Jacobian, 0.3 px low-pass
 //      dilation), radius ceil(3 sigma_max), culled behind `near_plane`, beyond `far_plane`, off-screen or degenerate;
 //      colour = SH in the view direction + 0.5 clamped at 0; opacity = sigmoid(raw).
@@ -55,8 +55,9 @@ struct alignas(16) ProjectedSplat {
   float conic_a, conic_b, conic_c;  // inverse 2D covariance [[a, b], [b, c]]
   float opacity;
   float depth;                      // camera z
-  float r, g, b;
-  float unused[2];
+  float r, g, b;                    // clamped at 0
+  float radius;                     // pixels, ceil(3 sigma_max)
+  float unused;
 };
 
 // Tiles [x0, x1) x [y0, y1) overlapped by a Gaussian's radius.
@@ -83,6 +84,11 @@ class RasterBuffer {
     return static_cast<T*>(reserve(static_cast<size_t>(count) * sizeof(T)));
   }
   size_t capacity() const { return capacity_; }
+  // The contents as left by the last user (the backward reads what the training forward wrote).
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(data_);
+  }
 
  private:
   void release();
@@ -91,24 +97,60 @@ class RasterBuffer {
   size_t capacity_ = 0;
 };
 
+// What a training forward leaves in its workspace for the backward pass (gsplat style: the backward reuses the
+// forward's sort and per-pixel state, it never sorts again). Valid from the end of a training forward until the
+// next forward on the same workspace, which clears it first. Held in the workspace's buffers:
+//   splats [rows]      2D mean, conic, depth, colour (clamped), opacity (after the sigmoid), radius
+//   counts [rows]      tiles overlapped; 0 = culled (its gradients are zero)
+//   ranges [B * tiles] each (segment, tile) bin's span of the sorted intersection list
+//   the sorted list    CPU: keys[0], entries (depth bits << 32 | row) sorted within each bin;
+//                      CUDA: `sorted_rows`, the rows in sorted order (one of rows[0], rows[1])
+//   pixel_T [B, H, W]  float: final transmittance of each pixel
+//   pixel_end [B,H,W]  int32: one past the sorted-list index of the pixel's last blended Gaussian (its bin's
+//                      begin when it blended none); the backward walks [bin begin, end) back to front
+// The input pointers are kept only to check that the backward is handed the same tensors; their contents must not
+// change in between (the backward recomputes the 3D chain from them).
+struct RasterContext {
+  bool valid = false;
+  Segments seg;
+  RasterizerOptions opt{};
+  int32_t intersections = 0;
+  const uint32_t* sorted_rows = nullptr;  // CUDA only
+  const float* means = nullptr;
+  const float* rotations = nullptr;
+  const float* scales = nullptr;
+  const float* cameras = nullptr;
+  PerSegment<const float*> opacities, sh;
+};
+
+// Fills `context` for the frame a training forward just rendered from `args` (its buffers already in place).
+void record_context(const RasterizerArgs& args, int32_t intersections, const uint32_t* sorted_rows,
+                    RasterContext& context);
+
 // Everything a frame needs besides its inputs and outputs. Buffers sized by Gaussians (splats, rects, counts,
-// offsets) or by (segment, tile) bins (ranges) and by tile intersections (keys, rows, sort scratch).
+// offsets) or by (segment, tile) bins (ranges) and by tile intersections (keys, rows, sort scratch). Training adds
+// the per-pixel state (pixel_T, pixel_end) and the backward's accumulators (splat_grads); inference never touches
+// them.
 struct RasterWorkspace {
   explicit RasterWorkspace(Device d)
       : device(d), splats(d), rects(d), counts(d), offsets(d), ranges(d), keys{RasterBuffer(d), RasterBuffer(d)},
-        rows{RasterBuffer(d), RasterBuffer(d)}, scratch(d) {}
+        rows{RasterBuffer(d), RasterBuffer(d)}, scratch(d), pixel_T(d), pixel_end(d), splat_grads(d) {}
   size_t reserved_bytes() const;
 
   Device device;
   RasterBuffer splats, rects, counts, offsets, ranges;
   RasterBuffer keys[2], rows[2];  // sort double buffers (the CPU twin uses keys[0] only)
   RasterBuffer scratch;           // CUB temporary storage
+  RasterBuffer pixel_T, pixel_end, splat_grads;
+  RasterContext context;
 };
 
 // Both return the number of (Gaussian, tile) intersections. Throws std::length_error past 2^31 intersections.
 // The CUDA path reads that count back once per call (one 8-byte device-to-host copy, which waits for the
 // projection) to size the key buffers; every other step is queued on the default stream without waiting.
-int64_t rasterizer_forward_cpu(const RasterizerArgs& args, RasterWorkspace& workspace);
-int64_t rasterizer_forward_cuda(const RasterizerArgs& args, RasterWorkspace& workspace);
+// `train` also records the RasterContext (the images are the same bits either way); otherwise the context is
+// cleared.
+int64_t rasterizer_forward_cpu(const RasterizerArgs& args, RasterWorkspace& workspace, bool train);
+int64_t rasterizer_forward_cuda(const RasterizerArgs& args, RasterWorkspace& workspace, bool train);
 
 }  // namespace splatcast

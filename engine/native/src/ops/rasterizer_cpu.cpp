@@ -81,16 +81,19 @@ inline float strict_exp_lane(float x) {
 // One row of a tile: blend_splat (rasterizer_math.h) for its pixels at once, with the same operations in the same
 // order per pixel. The loops over the row's pixels are branch-free, so they vectorise (one pixel per lane): a pixel
 // that blend_splat would have stopped keeps its state from then on, and the row ends when every pixel has stopped.
-// `lanes` pixels from column x0 are written.
-SC_CPU_CLONES
-void blend_tile_row(const ProjectedSplat* splats, const uint64_t* entries, TileRange range, int x0, int lanes,
-                    float py, float* rgb, float* alpha, float* depth) {
+// `lanes` pixels from column x0 are written. kTrain also records each pixel's final T and the end of its blended
+// span (RasterContext); the inference instantiation carries none of that.
+template <bool kTrain>
+SC_VECTOR_INLINE void blend_row(const ProjectedSplat* splats, const uint64_t* entries, TileRange range, int x0,
+                                int lanes, float py, float* rgb, float* alpha, float* depth, float* pixel_T,
+                                int32_t* pixel_end) {
   float px[kTileSize], T[kTileSize], r[kTileSize] = {}, g[kTileSize] = {}, b[kTileSize] = {}, z[kTileSize] = {};
-  int32_t done[kTileSize];
+  int32_t done[kTileSize], end[kTileSize];
   for (int l = 0; l < kTileSize; ++l) {
     px[l] = static_cast<float>(x0 + l) + 0.5f;
     T[l] = 1.f;
     done[l] = l >= lanes;
+    end[l] = range.begin;
   }
   for (int32_t i = range.begin; i < range.end; ++i) {
     const ProjectedSplat& s = splats[static_cast<uint32_t>(entries[i])];
@@ -121,6 +124,7 @@ void blend_tile_row(const ProjectedSplat* splats, const uint64_t* entries, TileR
       b[l] = add ? next_b : b[l];
       z[l] = add ? next_z : z[l];
       T[l] = add ? next_T : T[l];
+      if constexpr (kTrain) end[l] = add ? i + 1 : end[l];
       done[l] |= stop;
       all_done &= done[l];
     }
@@ -132,12 +136,28 @@ void blend_tile_row(const ProjectedSplat* splats, const uint64_t* entries, TileR
     rgb[3 * l + 2] = b[l];
     alpha[l] = 1.f - T[l];
     if (depth) depth[l] = z[l];
+    if constexpr (kTrain) {
+      pixel_T[l] = T[l];
+      pixel_end[l] = end[l];
+    }
   }
 }
 
-// Each (segment, tile) bin is one task: it alone writes its pixels.
+SC_CPU_CLONES
+void blend_tile_row(const ProjectedSplat* splats, const uint64_t* entries, TileRange range, int x0, int lanes,
+                    float py, float* rgb, float* alpha, float* depth) {
+  blend_row<false>(splats, entries, range, x0, lanes, py, rgb, alpha, depth, nullptr, nullptr);
+}
+
+SC_CPU_CLONES
+void blend_tile_row_train(const ProjectedSplat* splats, const uint64_t* entries, TileRange range, int x0, int lanes,
+                          float py, float* rgb, float* alpha, float* depth, float* pixel_T, int32_t* pixel_end) {
+  blend_row<true>(splats, entries, range, x0, lanes, py, rgb, alpha, depth, pixel_T, pixel_end);
+}
+
+// Each (segment, tile) bin is one task: it alone writes its pixels. pixel_T and pixel_end: see blend_row.
 void blend_all(const RasterizerArgs& a, const ProjectedSplat* splats, const TileRange* ranges,
-               const uint64_t* entries) {
+               const uint64_t* entries, float* pixel_T, int32_t* pixel_end) {
   const int32_t W = a.opt.width, H = a.opt.height, tiles_x = a.opt.tiles_x(), tiles = a.opt.tiles();
   parallel_for(static_cast<int64_t>(a.seg.count) * tiles, kBinGrain, [&](int64_t b0, int64_t b1) {
     for (int64_t bin = b0; bin < b1; ++bin) {
@@ -145,8 +165,14 @@ void blend_all(const RasterizerArgs& a, const ProjectedSplat* splats, const Tile
       const int x0 = (tile % tiles_x) * kTileSize, y0 = (tile / tiles_x) * kTileSize;
       for (int y = y0; y < std::min(y0 + kTileSize, H); ++y) {
         const size_t pixel = (static_cast<size_t>(s) * H + y) * W + x0;
-        blend_tile_row(splats, entries, ranges[bin], x0, std::min(kTileSize, W - x0), static_cast<float>(y) + 0.5f,
-                       a.rgb + pixel * 3, a.alpha + pixel, a.depth ? a.depth + pixel : nullptr);
+        const int lanes = std::min(kTileSize, W - x0);
+        const float py = static_cast<float>(y) + 0.5f;
+        float* depth = a.depth ? a.depth + pixel : nullptr;
+        if (pixel_T)
+          blend_tile_row_train(splats, entries, ranges[bin], x0, lanes, py, a.rgb + pixel * 3, a.alpha + pixel, depth,
+                               pixel_T + pixel, pixel_end + pixel);
+        else
+          blend_tile_row(splats, entries, ranges[bin], x0, lanes, py, a.rgb + pixel * 3, a.alpha + pixel, depth);
       }
     }
   });
@@ -154,7 +180,8 @@ void blend_all(const RasterizerArgs& a, const ProjectedSplat* splats, const Tile
 
 }  // namespace
 
-int64_t rasterizer_forward_cpu(const RasterizerArgs& a, RasterWorkspace& ws) {
+int64_t rasterizer_forward_cpu(const RasterizerArgs& a, RasterWorkspace& ws, bool train) {
+  ws.context.valid = false;
   const int32_t rows = a.seg.rows();
   ProjectedSplat* splats = ws.splats.reserve<ProjectedSplat>(rows);
   TileRect* rects = ws.rects.reserve<TileRect>(rows);
@@ -166,7 +193,11 @@ int64_t rasterizer_forward_cpu(const RasterizerArgs& a, RasterWorkspace& ws) {
   TileRange* ranges = ws.ranges.reserve<TileRange>(static_cast<int64_t>(a.seg.count) * a.opt.tiles());
   uint64_t* entries = ws.keys[0].reserve<uint64_t>(total);
   bin_intersections(a, splats, rects, counts, ranges, entries);
-  blend_all(a, splats, ranges, entries);
+  const int64_t pixels = static_cast<int64_t>(a.seg.count) * a.opt.height * a.opt.width;
+  float* pixel_T = train ? ws.pixel_T.reserve<float>(pixels) : nullptr;
+  int32_t* pixel_end = train ? ws.pixel_end.reserve<int32_t>(pixels) : nullptr;
+  blend_all(a, splats, ranges, entries, pixel_T, pixel_end);
+  if (train) record_context(a, static_cast<int32_t>(total), nullptr, ws.context);
   return total;
 }
 

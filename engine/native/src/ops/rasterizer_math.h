@@ -176,7 +176,8 @@ SC_HD inline uint32_t project_splat(const RasterizerArgs& a, int s, int32_t row,
   out.r = fmaxf((sh_channel(sh, degree, nx, ny, nz) + 0.5f).v, 0.f);
   out.g = fmaxf((sh_channel(sh + 1, degree, nx, ny, nz) + 0.5f).v, 0.f);
   out.b = fmaxf((sh_channel(sh + 2, degree, nx, ny, nz) + 0.5f).v, 0.f);
-  out.unused[0] = out.unused[1] = 0.f;
+  out.radius = radius.v;
+  out.unused = 0.f;
   return static_cast<uint32_t>(x1 - x0) * static_cast<uint32_t>(y1 - y0);
 }
 
@@ -191,11 +192,16 @@ struct PixelState {
   float r = 0.f, g = 0.f, b = 0.f, depth = 0.f;
 };
 
+// Half the squared Mahalanobis distance of the pixel offset (dx, dy) = mean - pixel centre.
+SC_HD inline Strict splat_sigma(const ProjectedSplat& g, Strict dx, Strict dy) {
+  return Strict(0.5f) * (g.conic_a * dx * dx + g.conic_c * dy * dy) + g.conic_b * dx * dy;
+}
+
 // Composites Gaussian `g` behind what the pixel at (px, py) holds. Returns true when the pixel is done: `g` would
 // bring T below kMinTransmittance, so neither it nor anything behind it is added.
 SC_HD inline bool blend_splat(const ProjectedSplat& g, float px, float py, PixelState& p) {
   const Strict dx = Strict(g.u) - px, dy = Strict(g.v) - py;
-  const Strict sigma = Strict(0.5f) * (g.conic_a * dx * dx + g.conic_c * dy * dy) + g.conic_b * dx * dy;
+  const Strict sigma = splat_sigma(g, dx, dy);
   if (sigma.v < 0.f || sigma.v > kSigmaCut) return false;
   const Strict alpha = fminf(kMaxAlpha, (g.opacity * strict_exp(-sigma)).v);
   if (alpha.v < kMinAlpha) return false;

@@ -30,9 +30,25 @@ void RasterBuffer::release() {
   capacity_ = 0;
 }
 
+void record_context(const RasterizerArgs& a, int32_t intersections, const uint32_t* sorted_rows,
+                    RasterContext& context) {
+  context.seg = a.seg;
+  context.opt = a.opt;
+  context.intersections = intersections;
+  context.sorted_rows = sorted_rows;
+  context.means = a.means;
+  context.rotations = a.rotations;
+  context.scales = a.scales;
+  context.cameras = a.cameras;
+  context.opacities = a.opacities;
+  context.sh = a.sh;
+  context.valid = true;
+}
+
 size_t RasterWorkspace::reserved_bytes() const {
   return splats.capacity() + rects.capacity() + counts.capacity() + offsets.capacity() + ranges.capacity() +
-         keys[0].capacity() + keys[1].capacity() + rows[0].capacity() + rows[1].capacity() + scratch.capacity();
+         keys[0].capacity() + keys[1].capacity() + rows[0].capacity() + rows[1].capacity() + scratch.capacity() +
+         pixel_T.capacity() + pixel_end.capacity() + splat_grads.capacity();
 }
 
 }  // namespace splatcast

@@ -48,4 +48,23 @@ struct TriplaneHashgridArgs {
 void triplane_hashgrid_forward_cpu(const TriplaneHashgridArgs& args);
 void triplane_hashgrid_forward_cuda(const TriplaneHashgridArgs& args);
 
+// Backward: grad_tables[s] ACCUMULATES dL/d table (the trainer zeroes it once per step; segments of one identity may
+// share it): each output's gradient is scattered onto the four corners it interpolated, times their bilinear
+// weights. grad_xyz (optional) is OVERWRITTEN with dL/d xyz through the bilinear weights; it is zero along an axis
+// where the position was clamped to the grid (outside (-bound, bound)). CPU: one job per (plane, level), each
+// walking all rows in order, so table sums are deterministic and race-free (levels own disjoint table ranges).
+// CUDA: a thread per row, atomicAdd into the tables.
+struct TriplaneHashgridBackwardArgs {
+  Segments seg;
+  HashgridLayout layout;
+  const float* xyz;                  // [rows, 3]
+  PerSegment<const float*> tables;   // per segment: [param_count]; read only for grad_xyz
+  const float* grad_out;             // [rows, output_dim]: dL/d out
+  PerSegment<float*> grad_tables;    // per segment: [param_count], accumulated
+  float* grad_xyz;                   // [rows, 3], overwritten; null when not needed
+};
+
+void triplane_hashgrid_backward_cpu(const TriplaneHashgridBackwardArgs& args);
+void triplane_hashgrid_backward_cuda(const TriplaneHashgridBackwardArgs& args);
+
 }  // namespace splatcast

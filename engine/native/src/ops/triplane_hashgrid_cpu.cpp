@@ -108,4 +108,39 @@ void triplane_hashgrid_forward_cpu(const TriplaneHashgridArgs& a) {
     });
 }
 
+void triplane_hashgrid_backward_cpu(const TriplaneHashgridBackwardArgs& a) {
+  const HashgridLayout& L = a.layout;
+  const int F = L.features, dim = L.output_dim();
+  // One job per (plane, level): it owns that range of every table, so no two jobs touch one float, and it adds its
+  // rows in row order (segments in order, so segments sharing a table add in a fixed order too).
+  parallel_for(3 * L.levels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t job = begin; job < end; ++job) {
+      const int plane = static_cast<int>(job / L.levels), level = static_cast<int>(job % L.levels);
+      const int axis_a = hashgrid_axis_a(plane), axis_b = hashgrid_axis_b(plane);
+      const int column = (plane * L.levels + level) * F;
+      for (int s = 0; s < a.seg.count; ++s) {
+        float* t = a.grad_tables.at[s] + hashgrid_level_start(L, plane, level);
+        for (int32_t row = a.seg.offset[s]; row < a.seg.offset[s + 1]; ++row) {
+          const float* p = a.xyz + static_cast<size_t>(row) * 3;
+          bool inside;
+          const HashgridCell c =
+              hashgrid_cell(L, level, hashgrid_unit(L, p[axis_a], &inside), hashgrid_unit(L, p[axis_b], &inside));
+          const float* g = a.grad_out + static_cast<size_t>(row) * dim + column;
+          for (int f = 0; f < F; ++f) {
+            t[c.i00 * F + f] += c.w00() * g[f];
+            t[c.i10 * F + f] += c.w10() * g[f];
+            t[c.i01 * F + f] += c.w01() * g[f];
+            t[c.i11 * F + f] += c.w11() * g[f];
+          }
+        }
+      }
+    }
+  });
+  if (!a.grad_xyz) return;
+  parallel_for_rows(a.seg, kPointBlock * kPointBlocksPerChunk, [&](int s, int32_t row) {
+    const size_t r = static_cast<size_t>(row);
+    triplane_hashgrid_point_grad_xyz(L, a.tables.at[s], a.xyz + r * 3, a.grad_out + r * dim, a.grad_xyz + r * 3);
+  });
+}
+
 }  // namespace splatcast

@@ -1,0 +1,43 @@
+// Gradient checks: central finite differences in float64 and an error measure that scales with the gradient.
+import type { Tensor } from '../tensor.js';
+
+/** (f(x + h e_i) - f(x - h e_i)) / 2h, restoring x[index]. */
+export function centralDifference(f: () => number, x: Float64Array, index: number, h = 1e-6): number {
+  const saved = x[index] as number;
+  x[index] = saved + h;
+  const up = f();
+  x[index] = saved - h;
+  const down = f();
+  x[index] = saved;
+  return (up - down) / (2 * h);
+}
+
+/**
+ * max |got - expected| over the checked entries, relative to the largest |expected| of them (at least `floor`):
+ * float32 gradients err in proportion to the terms summed, and those scale with the tensor's largest entries.
+ */
+export function gradError(got: ArrayLike<number>, expected: ArrayLike<number>, floor = 1e-3): number {
+  if (got.length !== expected.length) throw new Error(`length ${got.length} != ${expected.length}`);
+  let scale = floor;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i] as number));
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs((got[i] as number) - (expected[i] as number)) / scale;
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Number.POSITIVE_INFINITY : e;
+  }
+  return worst;
+}
+
+/** `count` distinct indices of [0, n) in increasing order (all of them when n <= count), drawn from `random`. */
+export function sampleIndices(random: () => number, n: number, count: number): number[] {
+  if (n <= count) return [...Array(n).keys()];
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(Math.floor(random() * n));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/** The float32 values of a tensor as float64 (a reference's own copy, which finite differences perturb). */
+export const float64Of = (t: Tensor<'f32'>): Float64Array => Float64Array.from(t.read());
+
+/** Values at `indices`. */
+export const pick = (a: ArrayLike<number>, indices: readonly number[]): number[] => indices.map((i) => a[i] as number);
