@@ -52,7 +52,9 @@ t.test('prepare may_5s (first 3.2 s)', { skip: existsSync(video) ? false : `${vi
   t.ok(m.reprojection.meanPx < 6, `mean reprojection ${m.reprojection.meanPx} px < 6 px`);
   t.ok(m.reprojection.maxPx < 8, `max per-frame reprojection ${m.reprojection.maxPx} px < 8 px`);
   t.same(m.split, { train: [0, 72], test: [72, 80] });
-  t.same([m.masks, m.plates, m.expression], [null, null, null], 'PART 2 products absent');
+  t.same(m.masks.kinds, ['head', 'face', 'mouth', 'torso', 'background']);
+  t.same([m.plates.background, m.plates.torso], ['plates/background.png', 'plates/torso']);
+  t.same(m.expression.signals, ['AU01', 'AU04', 'AU05', 'AU06', 'AU07', 'AU45']);
   for (const f of m.frames) {
     if (f.status !== 'tracked' || !f.landmarks || !f.pose) throw new Error('every frame should be tracked');
     if (f.landmarks.some((v) => v < 0 || v > 512)) throw new Error('landmarks outside the frame');
@@ -114,7 +116,7 @@ t.test(
     }, /frames\[5\]\.pose is not a rigid transform/);
     await check((m) => {
       m.frames[7].status = 'dropped';
-    }, /frames\[7\] is dropped but has a pose or landmarks/);
+    }, /frames\[7\] is dropped but has a pose, landmarks or expression signals/);
     await check((m) => {
       m.frames.pop();
     }, /frames has 79 entries, frameCount is 80/);

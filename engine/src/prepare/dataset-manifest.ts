@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../identity/manifest.js';
+import { AU_MAX, BLINK_MAX, EXPRESSION_DEFINITION } from './expression.js';
 import { LANDMARKS } from './landmarks.js';
+import { MASK_KINDS } from './masks.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 export const DATASET_FILE = 'dataset.json';
@@ -11,6 +13,10 @@ export const FRAMES_DIR = 'frames';
 export const WAV_FILE = 'audio/speech.wav';
 export const LOG_MEL_FILE = 'audio/log-mel.safetensors';
 export const CONTACT_SHEET = 'contact-sheet.png';
+export const MASKS_DIR = 'masks';
+export const BACKGROUND_PLATE = 'plates/background.png';
+export const TORSO_PLATES_DIR = 'plates/torso';
+export const ENCODER_FILE = 'audio/encoder.safetensors';
 /** Per-frame file name: the index, six digits. */
 export const frameFile = (t: number): string => `${String(t).padStart(6, '0')}.png`;
 
@@ -18,6 +24,8 @@ const count = z.int().nonnegative();
 const positive = z.number().positive();
 const range = z.tuple([count, count]);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (SHA-256)');
+
+const au = z.number().min(0).max(AU_MAX);
 
 const frameSchema = z.strictObject({
   status: z.enum(['tracked', 'interpolated', 'dropped']),
@@ -28,8 +36,8 @@ const frameSchema = z.strictObject({
     .length(2 * LANDMARKS)
     .nullable(),
   faceScore: z.number().min(0).max(1).nullable(),
-  expression: z.array(z.number()).length(6).nullable(),
-  mouthOpen: z.number().nullable(),
+  expression: z.tuple([au, au, au, au, au, z.number().min(0).max(BLINK_MAX)]).nullable(),
+  mouthOpen: z.number().min(0).max(AU_MAX).nullable(),
 });
 
 export const datasetSchema = z.strictObject({
@@ -75,6 +83,22 @@ export const datasetSchema = z.strictObject({
       window: z.int().positive(),
       windowAhead: z.int().nonnegative(),
     }),
+    encoder: z
+      .strictObject({
+        file: z.literal(ENCODER_FILE),
+        tensor: z.literal('features'),
+        kind: z.literal('onnx'),
+        model: z.string().min(1),
+        sha256,
+        steps: count,
+        featureDim: z.int().positive(),
+        featureRate: z.literal(50),
+      })
+      .nullable(),
+    voice: z.strictObject({
+      speechFraction: z.number().min(0).max(1),
+      minSpeechFraction: z.number().min(0).max(1),
+    }),
   }),
   split: z.strictObject({ train: range, test: range }),
   tracking: z.strictObject({
@@ -86,9 +110,33 @@ export const datasetSchema = z.strictObject({
     multiFaceFrames: count,
   }),
   reprojection: z.strictObject({ meanPx: z.number().nonnegative(), maxPx: z.number().nonnegative() }),
-  masks: z.strictObject({ kinds: z.array(z.enum(['head', 'face', 'mouth', 'torso', 'background'])) }).nullable(),
-  plates: z.strictObject({ background: z.string(), torso: z.string() }).nullable(),
-  expression: z.strictObject({ definition: z.literal(1) }).nullable(),
+  masks: z.strictObject({
+    dir: z.literal(MASKS_DIR),
+    kinds: z.tuple([
+      z.literal(MASK_KINDS[0]),
+      z.literal(MASK_KINDS[1]),
+      z.literal(MASK_KINDS[2]),
+      z.literal(MASK_KINDS[3]),
+      z.literal(MASK_KINDS[4]),
+    ]),
+  }),
+  plates: z.strictObject({
+    background: z.literal(BACKGROUND_PLATE),
+    torso: z.literal(TORSO_PLATES_DIR),
+    backgroundSeen: z.number().min(0).max(1),
+  }),
+  expression: z.strictObject({
+    definition: z.literal(EXPRESSION_DEFINITION),
+    signals: z.tuple([
+      z.literal('AU01'),
+      z.literal('AU04'),
+      z.literal('AU05'),
+      z.literal('AU06'),
+      z.literal('AU07'),
+      z.literal('AU45'),
+    ]),
+  }),
+  warnings: z.array(z.string()),
   frames: z.array(frameSchema),
 });
 
@@ -109,8 +157,10 @@ export function datasetProblems(m: DatasetManifest): string[] {
       problems.push(`split.${name} [${first}, ${end}) is outside 0..${m.frameCount}`);
   m.frames.forEach((f, t) => {
     const dropped = f.status === 'dropped';
-    if (dropped !== (f.pose === null) || dropped !== (f.landmarks === null))
-      problems.push(`frames[${t}] is ${f.status} but ${dropped ? 'has' : 'lacks'} a pose or landmarks`);
+    if ([f.pose, f.landmarks, f.expression, f.mouthOpen].some((v) => dropped !== (v === null)))
+      problems.push(
+        `frames[${t}] is ${f.status} but ${dropped ? 'has' : 'lacks'} a pose, landmarks or expression signals`,
+      );
     if (f.pose) {
       const p = f.pose;
       const r = [0, 1, 2].map((i) => [p[4 * i] as number, p[4 * i + 1] as number, p[4 * i + 2] as number]);

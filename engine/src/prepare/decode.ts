@@ -4,19 +4,23 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { VIDEO_FPS } from '../audio/feature-window.js';
 import type { CropBox } from './crop.js';
 import { PrepareError } from './errors.js';
 import type { RgbFrame } from './image-warp.js';
 import type { VideoInfo } from './probe.js';
 
-/** A started ffmpeg: its stdout, and a promise that rejects with ffmpeg's own error text if it fails. */
-function ffmpeg(args: string[], what: string) {
-  const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * A started ffmpeg: its stdout (and stdin with `input`), and a promise that rejects with ffmpeg's own error text if
+ * it fails.
+ */
+export function ffmpeg(args: string[], what: string, input = false) {
+  const child = spawn('ffmpeg', ['-hide_banner', ...(input ? [] : ['-nostdin']), '-v', 'error', ...args], {
+    stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const done = new Promise<void>((resolve, reject) => {
@@ -35,7 +39,7 @@ function ffmpeg(args: string[], what: string) {
     );
   });
   done.catch(() => {});
-  return { child, stdout: child.stdout, done };
+  return { child, stdout: child.stdout as Readable, done };
 }
 
 /** Frames of the source on the 25-fps grid that `seconds` of it gives (what the fps filter emits, +-1). */
@@ -75,27 +79,31 @@ export async function* decodeFrames(
     ],
     `decoding ${file}`,
   );
-  const frameBytes = width * height * 3;
-  let frame = new Uint8Array(frameBytes);
-  let filled = 0;
   try {
-    for await (const chunk of stdout as AsyncIterable<Buffer>) {
-      let at = 0;
-      while (at < chunk.length) {
-        const take = Math.min(frameBytes - filled, chunk.length - at);
-        frame.set(chunk.subarray(at, at + take), filled);
-        filled += take;
-        at += take;
-        if (filled === frameBytes) {
-          yield { width, height, rgb: frame };
-          frame = new Uint8Array(frameBytes);
-          filled = 0;
-        }
-      }
-    }
+    for await (const rgb of rawFrames(stdout, width * height * 3)) yield { width, height, rgb };
     await done;
   } finally {
     child.kill('SIGKILL');
+  }
+}
+
+/** Cuts a raw video byte stream into frames of `frameBytes`, one new buffer each. */
+export async function* rawFrames(stream: AsyncIterable<Buffer>, frameBytes: number): AsyncGenerator<Uint8Array> {
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
+  for await (const chunk of stream) {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(frameBytes - filled, chunk.length - at);
+      frame.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === frameBytes) {
+        yield frame;
+        frame = new Uint8Array(frameBytes);
+        filled = 0;
+      }
+    }
   }
 }
 

@@ -54,16 +54,18 @@ export function useWasmBackend(): Promise<void> {
   return backendReady;
 }
 
-export async function loadFaceModels(dir = humanModelDir()): Promise<FaceModels> {
+/** Loads a tfjs graph model (`file` = its model.json) from disk for the WASM backend; `what` names it in errors. */
+export async function loadModelFile(file: string, what: string): Promise<GraphModel> {
   await useWasmBackend();
-  const load = async (name: string) => {
-    const file = path.join(dir, `${name}.json`);
-    try {
-      return await loadGraphModel(fileModel(file));
-    } catch (error) {
-      throw new PrepareError(`cannot load the face model ${file}: ${(error as Error).message}`);
-    }
-  };
+  try {
+    return await loadGraphModel(fileModel(file));
+  } catch (error) {
+    throw new PrepareError(`cannot load the ${what} ${file}: ${(error as Error).message}`);
+  }
+}
+
+export async function loadFaceModels(dir = humanModelDir()): Promise<FaceModels> {
+  const load = (name: string) => loadModelFile(path.join(dir, `${name}.json`), 'face model');
   const [detector, mesh, iris] = await Promise.all([load('blazeface'), load('facemesh'), load('iris')]);
   return { detector, mesh, iris };
 }

