@@ -1,0 +1,174 @@
+// What the parent and an engine worker process say to each other over the IPC channel (advanced serialization:
+// typed arrays cross as they are). The parent is trusted less than nothing here: the worker validates every message
+// and answers a bad one with an error reply, never a crash.
+import { z } from 'zod';
+import type { ErrorReply } from '../errors.js';
+
+/** Sample rates pushAudio accepts (mono). */
+export const SAMPLE_RATES = [16000, 24000, 48000] as const;
+export type SampleRate = (typeof SAMPLE_RATES)[number];
+/** Longest single pushAudio chunk: anything bigger is a client bug, not speech. */
+export const MAX_CHUNK_SECONDS = 60;
+
+const even = (v: number) => v % 2 === 0;
+
+export const workerConfigSchema = z
+  .object({
+    /** 'auto': CUDA when usable, else the CPU. */
+    device: z.enum(['auto', 'cpu', 'cuda']),
+    width: z.number().int().min(16).max(4096).refine(even, 'must be even'),
+    height: z.number().int().min(16).max(4096).refine(even, 'must be even'),
+    /** Ticks per second of the worker's clock: 25 is real time; tests and benchmarks may run it faster. */
+    fps: z.number().positive().max(1000),
+    maxSessions: z.number().int().min(1).max(1024),
+    /** Identities whose audio latency (engine audioLatencyMs) exceeds this are refused. */
+    maxLookaheadMs: z.number().min(0).max(2000),
+    /** Budget for cached idle frames (identity, track frame) shared by the worker's identities; 0 disables. */
+    idleCacheBytes: z.number().int().min(0),
+  })
+  .strict();
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export const DEFAULT_WORKER_CONFIG: WorkerConfig = {
+  device: 'auto',
+  width: 512,
+  height: 512,
+  fps: 25,
+  maxSessions: 32,
+  maxLookaheadMs: 80,
+  idleCacheBytes: 256 * 1024 * 1024,
+};
+
+const sessionId = z.string().min(1).max(128);
+const bySession = z.object({ sessionId }).strict();
+
+export const requestSchemas = {
+  openSession: z
+    .object({ sessionId, identityId: z.string().min(1).max(256), identityDir: z.string().min(1).max(4096) })
+    .strict(),
+  closeSession: bySession,
+  pushAudio: z
+    .object({
+      sessionId,
+      sampleRate: z.literal(SAMPLE_RATES),
+      pcm: z.custom<Float32Array | Int16Array>(
+        (v) => v instanceof Float32Array || v instanceof Int16Array,
+        'expected mono PCM as a Float32Array or an Int16Array',
+      ),
+    })
+    .strict()
+    .refine((r) => r.pcm.length <= r.sampleRate * MAX_CHUNK_SECONDS, {
+      message: `a chunk may hold at most ${MAX_CHUNK_SECONDS} s of audio`,
+      path: ['pcm'],
+    }),
+  /** No more audio for now: the queued audio plays out to its end (zero-padded to a whole frame). */
+  endSegment: bySession,
+  /** clear_buffer: drop the queued audio at once and go idle. */
+  interrupt: bySession,
+  stats: z.object({}).strict(),
+} as const;
+
+export type Method = keyof typeof requestSchemas;
+export type RequestData<M extends Method> = z.input<(typeof requestSchemas)[M]>;
+
+export interface OpenSessionResult {
+  identityName: string;
+  /** Audio latency the identity's feature window adds (its lookahead), ms. */
+  lookaheadMs: number;
+  width: number;
+  height: number;
+}
+export interface PushAudioResult {
+  /** Audio queued and not yet played, ms (16 kHz samples). */
+  bufferedMs: number;
+}
+export interface InterruptResult {
+  /** Audio of the interrupted segment played so far, ms. */
+  positionMs: number;
+  /** False when nothing was queued (no playback_finished was sent). */
+  interrupted: boolean;
+}
+export interface WorkerStats {
+  sessions: number;
+  identities: number;
+  ticks: number;
+  /** Ticks that started more than a quarter period after their slot. */
+  lateTicks: number;
+  /** Tick slots dropped because the previous tick overran. */
+  skippedTicks: number;
+  /** renderBatch calls, and ticks that made at least one. */
+  renderCalls: number;
+  renderTicks: number;
+  maxBatch: number;
+  framesRendered: number;
+  /** Idle frames served from the idle cache (or shared within a tick) instead of rendered. */
+  framesReused: number;
+  /** Frames of a playing segment whose audio had not arrived in time (an idle frame was shown). */
+  underruns: number;
+  tickMsMean: number;
+  tickMsMax: number;
+  idleCacheBytes: number;
+}
+export type Empty = Record<string, never>;
+export interface Results {
+  openSession: OpenSessionResult;
+  closeSession: Empty;
+  pushAudio: PushAudioResult;
+  endSegment: Empty;
+  interrupt: InterruptResult;
+  stats: WorkerStats;
+}
+
+/** Sample rate of the audio frames carry: the engine's feature rate (log-mel at 16 kHz). */
+export const FRAME_AUDIO_RATE = 16000;
+
+/** One video frame of one session and the audio that plays with it. */
+export interface EngineFrame {
+  sessionId: string;
+  /** Frames since the session opened (a gap means the worker dropped tick slots). */
+  frameIndex: number;
+  /** frameIndex at 25 fps, ms: the media clock. */
+  ptsMs: number;
+  width: number;
+  height: number;
+  i420: Uint8Array;
+  /** 16 kHz mono PCM of exactly this frame (640 samples; silence when idle). */
+  audio: Float32Array;
+  /** The frame carries speech (a playing segment's audio). */
+  speaking: boolean;
+}
+
+export type SessionEvent =
+  | { sessionId: string; type: 'playback_started' }
+  | { sessionId: string; type: 'playback_finished'; positionMs: number; interrupted: boolean };
+
+export const parentMessageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('request'),
+    id: z.number().int().nonnegative(),
+    method: z.string(),
+    data: z.unknown().optional(),
+  }),
+  z.object({ kind: z.literal('close') }),
+]);
+export type ParentMessage = z.infer<typeof parentMessageSchema>;
+
+export type ChildMessage =
+  | { kind: 'ready'; device: 'cpu' | 'cuda'; reason: string }
+  | { kind: 'response'; id: number; ok: true; data: unknown }
+  | { kind: 'response'; id: number; ok: false; error: ErrorReply }
+  | { kind: 'frame'; frame: EngineFrame }
+  | { kind: 'sessionEvent'; event: SessionEvent }
+  /** A message the worker could not even attribute to a request. */
+  | { kind: 'protocolError'; message: string }
+  /** The worker is about to exit on an unrecoverable error. */
+  | { kind: 'fatal'; message: string };
+
+/** Exit codes of a worker process: 0 after close, these otherwise (a signal when killed). */
+export const EXIT_FATAL = 1;
+export const EXIT_BAD_START = 2;
+
+/** zod issues as one line: "pcm: a chunk may hold ...; sampleRate: ...". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+}
