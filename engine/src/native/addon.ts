@@ -164,6 +164,16 @@ export interface NativeAddon {
     weights: NativeTensor[],
     codes: NativeTensor,
   ): void;
+  audioNetBackward(
+    device: NativeDevice,
+    config: { featureDim: number; window: number; codeDim: number },
+    rowCounts: number[],
+    windows: NativeTensor,
+    weights: NativeTensor[],
+    gradCodes: NativeTensor,
+    gradWeights: NativeTensor[],
+    gradWindows: NativeTensor | null,
+  ): void;
   audioAttNetLayout(config: { frames: number; codeDim: number }): { paramCount: number };
   audioAttNetForward(
     device: NativeDevice,
@@ -172,6 +182,16 @@ export interface NativeAddon {
     codes: NativeTensor,
     weights: NativeTensor[],
     out: NativeTensor,
+  ): void;
+  audioAttNetBackward(
+    device: NativeDevice,
+    config: { frames: number; codeDim: number },
+    rowCounts: number[],
+    codes: NativeTensor,
+    weights: NativeTensor[],
+    gradOut: NativeTensor,
+    gradWeights: NativeTensor[],
+    gradCodes: NativeTensor | null,
   ): void;
   faceMotionLayout(shapes: FaceMotionShapesArg): {
     gridDim: number;

@@ -39,6 +39,31 @@ export class AudioNet {
     );
   }
 
+  /**
+   * Backward of forward() (activations are recomputed, so it takes the forward's inputs again). From gradCodes
+   * ([rows, codeDim]) it ADDS dL/d weights into gradWeights[s] (zeroed by the trainer once per step) and, unless
+   * gradWindows is null, WRITES dL/d windows.
+   */
+  backward(
+    rowCounts: readonly number[],
+    windows: Tensor<'f32'>,
+    weights: readonly Tensor<'f32'>[],
+    gradCodes: Tensor<'f32'>,
+    gradWeights: readonly Tensor<'f32'>[],
+    gradWindows: Tensor<'f32'> | null,
+  ): void {
+    addon.audioNetBackward(
+      windows.device === 'cuda' ? 1 : 0,
+      this.nativeConfig(),
+      [...rowCounts],
+      windows.native,
+      weights.map((t) => t.native),
+      gradCodes.native,
+      gradWeights.map((t) => t.native),
+      gradWindows ? gradWindows.native : null,
+    );
+  }
+
   private nativeConfig() {
     return { featureDim: this.featureDim, window: this.window, codeDim: this.codeDim };
   }
@@ -74,6 +99,30 @@ export class AudioAttNet {
       codes.native,
       weights.map((t) => t.native),
       out.native,
+    );
+  }
+
+  /**
+   * Backward of forward(): from gradOut ([rows, codeDim]) ADDS dL/d weights into gradWeights[s] and, unless gradCodes
+   * is null, WRITES dL/d codes ([rows, frames, codeDim]: what AudioNet's backward takes, frame by frame).
+   */
+  backward(
+    rowCounts: readonly number[],
+    codes: Tensor<'f32'>,
+    weights: readonly Tensor<'f32'>[],
+    gradOut: Tensor<'f32'>,
+    gradWeights: readonly Tensor<'f32'>[],
+    gradCodes: Tensor<'f32'> | null,
+  ): void {
+    addon.audioAttNetBackward(
+      codes.device === 'cuda' ? 1 : 0,
+      { frames: this.frames, codeDim: this.codeDim },
+      [...rowCounts],
+      codes.native,
+      weights.map((t) => t.native),
+      gradOut.native,
+      gradWeights.map((t) => t.native),
+      gradCodes ? gradCodes.native : null,
     );
   }
 }

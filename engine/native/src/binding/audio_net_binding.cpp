@@ -1,5 +1,7 @@
 #include "../ops/audio_net.h"
+#include "../ops/audio_net_backward.h"
 #include "args.h"
+#include "grad_args.h"
 #include "ops.h"
 
 namespace splatcast::binding {
@@ -77,6 +79,42 @@ Napi::Value audio_att_net_forward(const Napi::CallbackInfo& info) {
     a.weights = per_segment_f32(info[4], "weights", a.seg, device, a.layout.param_count);
     a.out = tensor_on(info[5], "out", device, DType::F32, {rows, a.layout.code_dim}).ptr<float>();
     SC_DISPATCH(device, audio_att_net_forward, a);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value audio_net_backward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Device device = device_arg(info[0]);
+    AudioNetBackwardArgs a{};
+    a.layout = audio_net_layout_arg(info[1]);
+    a.seg = segments_arg(info[2], "rowCounts");
+    const int64_t rows = a.seg.rows();
+    a.windows = tensor_on(info[3], "windows", device, DType::F32, {rows, kAudioWindow, a.layout.feature_dim})
+                    .ptr<float>();
+    a.weights = per_segment_f32(info[4], "weights", a.seg, device, a.layout.param_count);
+    a.grad_codes = tensor_on(info[5], "gradCodes", device, DType::F32, {rows, a.layout.code_dim}).ptr<float>();
+    a.grad_weights = per_segment_grad_f32(info[6], "gradWeights", a.seg, device, a.layout.param_count);
+    a.grad_windows = optional_f32(info[7], "gradWindows", device, {rows, kAudioWindow, a.layout.feature_dim});
+    SC_DISPATCH(device, audio_net_backward, a);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value audio_att_net_backward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Device device = device_arg(info[0]);
+    AudioAttNetBackwardArgs a{};
+    a.layout = audio_att_net_layout_arg(info[1]);
+    a.seg = segments_arg(info[2], "rowCounts");
+    const int64_t rows = a.seg.rows();
+    a.codes =
+        tensor_on(info[3], "codes", device, DType::F32, {rows, a.layout.frames, a.layout.code_dim}).ptr<float>();
+    a.weights = per_segment_f32(info[4], "weights", a.seg, device, a.layout.param_count);
+    a.grad_out = tensor_on(info[5], "gradOut", device, DType::F32, {rows, a.layout.code_dim}).ptr<float>();
+    a.grad_weights = per_segment_grad_f32(info[6], "gradWeights", a.seg, device, a.layout.param_count);
+    a.grad_codes = optional_f32(info[7], "gradCodes", device, {rows, a.layout.frames, a.layout.code_dim});
+    SC_DISPATCH(device, audio_att_net_backward, a);
     return info.Env().Undefined();
   });
 }

@@ -24,10 +24,16 @@ Napi::Value audio_net_layout(const Napi::CallbackInfo& info);
 // audioNetForward(device, {featureDim, window, codeDim}, rowCounts, windows[rows,16,featureDim], weights[seg],
 //   codes[rows,codeDim])
 Napi::Value audio_net_forward(const Napi::CallbackInfo& info);
+// audioNetBackward(device, {featureDim, window, codeDim}, rowCounts, windows, weights[seg], gradCodes[rows,codeDim],
+//   gradWeights[seg] (added to), gradWindows[rows,16,featureDim]|null (overwritten))
+Napi::Value audio_net_backward(const Napi::CallbackInfo& info);
 // audioAttNetLayout({frames, codeDim}) -> { paramCount }
 Napi::Value audio_att_net_layout(const Napi::CallbackInfo& info);
 // audioAttNetForward(device, {frames, codeDim}, rowCounts, codes[rows,frames,codeDim], weights[seg], out[rows,codeDim])
 Napi::Value audio_att_net_forward(const Napi::CallbackInfo& info);
+// audioAttNetBackward(device, {frames, codeDim}, rowCounts, codes, weights[seg], gradOut[rows,codeDim],
+//   gradWeights[seg] (added to), gradCodes[rows,frames,codeDim]|null (overwritten))
+Napi::Value audio_att_net_backward(const Napi::CallbackInfo& info);
 // faceMotionLayout(shapes) -> { gridDim, codeDim, expressionDim, outputDim, paramCounts{net} }
 Napi::Value face_motion_layout(const Napi::CallbackInfo& info);
 // faceMotionForward(device, shapes, rowCounts, h[rows,G], audio[B,C], expression[B,E], weights{net: [seg]},
