@@ -1,0 +1,46 @@
+// A test double executor: counts `steps` steps of `stepMs`, checkpointing after each into the job's folder, so a
+// restarted attempt resumes where the last one stopped. `failAt` fails cleanly at that step, `crashAt` exits the
+// process, `ignoreCancel` keeps going after a cancel (the runner must kill it).
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type JobExecutor, JobFailure } from '../../../src/jobs/executor.js';
+
+interface Params {
+  steps?: number;
+  stepMs?: number;
+  failAt?: number;
+  crashAt?: number;
+  ignoreCancel?: boolean;
+  kind?: 'adaptation' | 'pretraining';
+}
+
+export default function counting(): JobExecutor {
+  return {
+    kind: (process.env.COUNTING_KIND as 'adaptation' | 'pretraining' | undefined) ?? 'adaptation',
+    async run({ job, dataDir, signal, progress, log, device }) {
+      const p = job.params as Params;
+      const steps = p.steps ?? 10;
+      const dir = dataDir.job(job.id);
+      await mkdir(dir, { recursive: true });
+      const checkpoint = path.join(dir, 'checkpoint.json');
+      const resumed = await readFile(checkpoint, 'utf8').then(
+        (t) => JSON.parse(t).step as number,
+        () => 0,
+      );
+      await writeFile(
+        path.join(dir, `start-${job.attempts}`),
+        `${resumed} ${device} ${process.env.CUDA_VISIBLE_DEVICES ?? ''}`,
+      );
+      log('info', `counting from ${resumed} to ${steps}`);
+      for (let step = resumed; step < steps; step++) {
+        if (signal.aborted && !p.ignoreCancel) throw signal.reason;
+        if (step === p.failAt) throw new JobFailure(`step ${step} is unlucky`);
+        if (step === p.crashAt) process.exit(7);
+        await new Promise((resolve) => setTimeout(resolve, p.stepMs ?? 10));
+        await writeFile(checkpoint, JSON.stringify({ step: step + 1 }));
+        progress({ stage: 'counting', iteration: step + 1, total: steps, loss: 1 / (step + 1) });
+      }
+      return { counted: steps, resumedFrom: resumed };
+    },
+  };
+}
