@@ -197,9 +197,10 @@ async function buildApp(ctx: AdminContext, ready: () => boolean): Promise<Fastif
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
     // Node's own header limit (16 KiB) answers 431 for anything larger, before fastify sees it.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
+    // close() ends every connection, including an upload still sending a body that was already refused.
+    forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
@@ -249,6 +250,8 @@ async function buildApp(ctx: AdminContext, ready: () => boolean): Promise<Fastif
     if (answer.code === 'internal') request.log.error({ err: error }, `internal error: ${(error as Error).message}`);
     else request.log.info({ code: answer.code }, answer.message);
     if (answer.code === 'rate-limited' && reply.getHeader('retry-after') === undefined) reply.header('retry-after', 60);
+    // A body refused before it was read to the end: close the connection rather than read the rest.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return reply
       .code(answer.status)
       .send({ error: { code: answer.code, message: answer.message, requestId: request.id } });

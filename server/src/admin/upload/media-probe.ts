@@ -70,7 +70,13 @@ export async function probeMedia(file: string, container: Container, limits: Med
     const e = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
     if (e.code === 'ENOENT') throw new Error('ffprobe is not installed (scripts/setup-system.sh installs ffmpeg)');
     if (e.killed) throw new UploadRejected('bad-media', 'ffprobe took more than 30 s to read the file');
-    const said = (e.stderr ?? '').trim().split('\n').slice(-2).join('; ').replaceAll(file, '<upload>');
+    const said = (e.stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-2)
+      .join('; ')
+      .replaceAll(file, '<upload>')
+      .replace(/\[[^\]]* @ 0x[0-9a-f]+\] /g, '');
     throw new UploadRejected(
       'bad-media',
       `not a readable video: it is corrupt or truncated (ffprobe: ${said || e.message})`,
