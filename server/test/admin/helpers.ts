@@ -66,7 +66,7 @@ export async function startAdmin(
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  const key = (await readFile(path.join(dataDir, 'admin-key'), 'utf8')).trim();
+  const key = config.apiKeys.bootstrapKey ?? (await readFile(path.join(dataDir, 'admin-key'), 'utf8')).trim();
   const call: AdminHarness['call'] = (method, route, o = {}) =>
     fetch(`${server.url}${route}`, {
       method,

@@ -2,6 +2,7 @@
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
+import type { IdentityRecord } from '../../src/admin/identity-catalog.js';
 import { CONSENT, EVIDENCE, MAY, noMedia, startAdmin, storedBytes, upload, uploadForm } from './helpers.js';
 
 t.test('create, list, get, rename, download the evidence, delete', { skip: noMedia }, async (t) => {
@@ -9,7 +10,7 @@ t.test('create, list, get, rename, download the evidence, delete', { skip: noMed
   const before = await storedBytes(h.dataDir);
   const created = await upload(h, MAY, 'may talking.mp4');
   t.equal(created.status, 201, JSON.stringify(created.body));
-  const identity = created.body as Record<string, any>;
+  const identity = created.body as unknown as IdentityRecord;
   t.match(identity, {
     id: /^idn_[0-9a-f]{20}$/,
     name: 'May',
@@ -88,7 +89,7 @@ t.test('malformed requests', async (t) => {
   form.append('script', new Blob(['#!/bin/sh']), 'run.sh');
   const unknown = await h.call('POST', '/v1/identities', { body: form });
   t.equal(unknown.status, 400);
-  t.match(((await unknown.json()) as any).error.message, /unknown file field "script"/);
+  t.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown file field "script"/);
   const cut = await h.call('POST', '/v1/identities', {
     body: '--x\r\ncontent-disposition: form-data; name="name"\r\n\r\nabc',
     headers: { 'content-type': 'multipart/form-data; boundary=x' },

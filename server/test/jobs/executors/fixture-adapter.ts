@@ -13,7 +13,7 @@ function smallModel(): ModelConfig {
 export default function fixtureAdapter(): JobExecutor {
   return {
     kind: 'adaptation',
-    async run({ job, dataDir, progress, signal }) {
+    async run({ job, dataDir, progress, signal, log }) {
       const steps = (job.params.iterations as number | undefined) ?? 5;
       for (let i = 1; i <= steps; i++) {
         signal.throwIfAborted();
@@ -28,6 +28,7 @@ export default function fixtureAdapter(): JobExecutor {
         frames: 10,
         model: smallModel(),
       });
+      log('info', 'package written');
       return { steps };
     },
   };
