@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { FeatureWindow, VIDEO_FPS } from '../audio/feature-window.js';
@@ -6,6 +5,7 @@ import { LogMelStream } from '../audio/log-mel.js';
 import { readWavAt16k } from '../audio/wav.js';
 import { chooseDevice, type DeviceRequest } from '../device.js';
 import { loadIdentity } from '../identity/package.js';
+import { startMp4Writer } from '../media/mp4-writer.js';
 import { audioWindowsAt } from '../render/audio-windows.js';
 import { DeviceIdentity } from '../render/device-identity.js';
 import { trackFrameAt } from '../render/frame-request.js';
@@ -55,7 +55,13 @@ export async function renderCommand(argv: string[]): Promise<void> {
 
   const device = DeviceIdentity.upload(identity, choice.device, size);
   const renderer = new Renderer({ device: choice.device, width: device.width, height: device.height });
-  const encoder = startEncoder(values.out, values.audio, device.width, device.height);
+  const encoder = startMp4Writer({
+    out: values.out,
+    audio: values.audio,
+    width: device.width,
+    height: device.height,
+    pixels: 'yuv420p',
+  });
   const started = performance.now();
   try {
     for (let first = 0; first < frames; first += batch) {
@@ -92,72 +98,4 @@ function parseSize(text: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
   if (!m) throw new Error(`--size must look like 512x512, got "${text}"`);
   return { width: Number(m[1]), height: Number(m[2]) };
-}
-
-/** ffmpeg reads raw I420 frames on stdin and muxes them with the speech into H.264 + AAC. */
-function startEncoder(out: string, audioPath: string, width: number, height: number) {
-  const ffmpeg = spawn(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'yuv420p',
-      '-s',
-      `${width}x${height}`,
-      '-r',
-      String(VIDEO_FPS),
-      '-i',
-      'pipe:0',
-      '-i',
-      audioPath,
-      '-map',
-      '0:v',
-      '-map',
-      '1:a',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-crf',
-      '18',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '128k',
-      '-shortest',
-      '-movflags',
-      '+faststart',
-      out,
-    ],
-    { stdio: ['pipe', 'inherit', 'pipe'] },
-  );
-  let stderr = '';
-  ffmpeg.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve, reject) => {
-    ffmpeg.on('error', (e) => reject(new Error(`cannot run ffmpeg (apt-get install ffmpeg): ${e.message}`)));
-    ffmpeg.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`ffmpeg failed (${code}): ${stderr.trim()}`)),
-    );
-  });
-  exited.catch(() => {});
-  return {
-    write: (frame: Uint8Array) =>
-      new Promise<void>((resolve, reject) => {
-        ffmpeg.stdin.write(frame, (e) => (e ? exited.then(() => reject(e), reject) : resolve()));
-      }),
-    close: async () => {
-      ffmpeg.stdin.end();
-      await exited;
-    },
-    abort: () => ffmpeg.kill('SIGKILL'),
-  };
 }

@@ -10,14 +10,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { defaultModelConfig, type MlpShape, type ModelConfig, mlpParamCount, shCoefficients } from '../model/config.js';
+import { defaultModelConfig, type ModelConfig, shCoefficients } from '../model/config.js';
+import { between, logit, mlpWeights, normal, type Random, rawScale, SH_C0 } from '../model/init.js';
 import { rng } from '../testing/random.js';
 import { FORMAT_VERSION, type ManifestDraft, TRACK_FPS } from './manifest.js';
 import { flatTracks, type Identity, saveIdentity } from './package.js';
 import { expectedTensorShapes, type IdentityWeights, type TensorName } from './tensors.js';
 
 const run = promisify(execFile);
-const SH_C0 = 0.28209479177387814;
 const RENDER_SIZE = 512;
 /** Head ellipsoid semi-axes (x, y, z): about 0.15 m wide, 0.18 m tall, 0.19 m deep. */
 const HEAD = [0.075, 0.09, 0.095] as const;
@@ -35,13 +35,6 @@ export interface FixtureOptions {
   /** Defaults to defaultModelConfig(); tests pass smaller hash tables. */
   model?: ModelConfig;
 }
-
-type Random = () => number;
-const normal = (random: Random): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-const between = (random: Random, lo: number, hi: number) => lo + (hi - lo) * random();
-/** Inverse softplus: the raw value whose softplus is s. */
-const rawScale = (s: number) => Math.log(Math.expm1(s));
-const logit = (p: number) => Math.log(p / (1 - p));
 
 interface GaussianSet {
   xyz: Float32Array;
@@ -110,21 +103,6 @@ function mouthGaussians(random: Random, n: number, coefficients: number): Gaussi
   return gaussians(random, n, coefficients, place, teethOrTongue);
 }
 
-/** Xavier-uniform layers in the engine's MLP layout ([out][in] per layer, then the bias, zero); the last layer is
- *  scaled by 0.1 so a decoded displacement (times displacementScale 1e-2) stays around a millimetre. */
-function mlpWeights(random: Random, shape: MlpShape): Float32Array {
-  const out = new Float32Array(mlpParamCount(shape));
-  const widths = [shape.input, ...shape.hidden, shape.output];
-  let at = 0;
-  for (let l = 0; l + 1 < widths.length; l++) {
-    const [fanIn, fanOut] = [widths[l] as number, widths[l + 1] as number];
-    const bound = Math.sqrt(6 / (fanIn + fanOut)) * (l + 2 === widths.length ? 0.1 : 1);
-    for (let k = 0; k < fanIn * fanOut; k++) out[at++] = between(random, -bound, bound);
-    if (shape.bias) at += fanOut;
-  }
-  return out;
-}
-
 const uniformArray = (random: Random, n: number, bound: number) =>
   Float32Array.from({ length: n }, () => between(random, -bound, bound));
 
@@ -147,17 +125,17 @@ function weightsFor(random: Random, model: ModelConfig, face: GaussianSet, mouth
     'mouth.sh': mouth.sh,
     'face.motionGrid': table('face.motionGrid'),
     'face.alignerGrid': table('face.alignerGrid'),
-    'face.aligner': mlpWeights(random, model.face.aligner),
-    'face.audioAttention': mlpWeights(random, model.face.audioAttention),
-    'face.expressionAttention': mlpWeights(random, model.face.expressionAttention),
-    'face.expressionEncoder': mlpWeights(random, model.face.expressionEncoder),
-    'face.decoder': mlpWeights(random, model.face.decoder),
+    'face.aligner': mlpWeights(random, model.face.aligner, 0.1),
+    'face.audioAttention': mlpWeights(random, model.face.audioAttention, 0.1),
+    'face.expressionAttention': mlpWeights(random, model.face.expressionAttention, 0.1),
+    'face.expressionEncoder': mlpWeights(random, model.face.expressionEncoder, 0.1),
+    'face.decoder': mlpWeights(random, model.face.decoder, 0.1),
     'mouth.motionGrid': table('mouth.motionGrid'),
     'mouth.alignerGrid': table('mouth.alignerGrid'),
-    'mouth.aligner': mlpWeights(random, model.mouth.aligner),
-    'mouth.audioAttention': mlpWeights(random, model.mouth.audioAttention),
-    'mouth.decoder': mlpWeights(random, model.mouth.decoder),
-    'mouth.hookScaler': mlpWeights(random, model.mouth.hookScaler),
+    'mouth.aligner': mlpWeights(random, model.mouth.aligner, 0.1),
+    'mouth.audioAttention': mlpWeights(random, model.mouth.audioAttention, 0.1),
+    'mouth.decoder': mlpWeights(random, model.mouth.decoder, 0.1),
+    'mouth.hookScaler': mlpWeights(random, model.mouth.hookScaler, 0.1),
     'audio.net': uniformArray(random, size('audio.net'), 0.1),
     'audio.attention': uniformArray(random, size('audio.attention'), 0.1),
   };

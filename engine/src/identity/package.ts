@@ -216,7 +216,8 @@ function manifestText(manifest: IdentityManifest): string {
   return `${JSON.stringify(manifest, null, 2).replace(/\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`)}\n`;
 }
 
-async function writeDurably(file: string, bytes: Uint8Array | string): Promise<void> {
+/** Writes a new file and waits until it is on disk (fails if the file exists). */
+export async function writeDurably(file: string, bytes: Uint8Array | string): Promise<void> {
   const handle = await open(file, 'wx');
   try {
     await handle.writeFile(bytes);

@@ -372,6 +372,14 @@ export interface NativeAddon {
     workspace: NativeTensor,
   ): void;
   rgbToI420(device: NativeDevice, rgb: NativeTensor, fullRange: boolean, out: NativeTensor): void;
+  densifyStats(
+    device: NativeDevice,
+    gradNorm: NativeTensor,
+    radii: NativeTensor,
+    accum: NativeTensor,
+    count: NativeTensor,
+    maxRadii: NativeTensor,
+  ): void;
   adamStep(
     device: NativeDevice,
     params: NativeTensor,

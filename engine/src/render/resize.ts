@@ -1,9 +1,44 @@
-// Bilinear resampling of u8 RGB images (plates at another render size). Runs once per identity upload.
-export function resizeRgb(src: Uint8Array, sw: number, sh: number, dw: number, dh: number): Uint8Array {
-  if (src.length !== sw * sh * 3)
-    throw new RangeError(`image of ${sw}x${sh} needs ${sw * sh * 3} bytes, got ${src.length}`);
+// Resampling of u8 images (plates at another render size, training targets at the training size). Runs once per
+// identity upload or dataset load, on the host. Shrinking by a whole factor averages each block of source pixels
+// (no aliasing: a 512² frame trained at 128² must keep its skin texture statistics); any other size is bilinear.
+
+export function resizeImage(
+  src: Uint8Array,
+  channels: number,
+  sw: number,
+  sh: number,
+  dw: number,
+  dh: number,
+): Uint8Array {
+  if (src.length !== sw * sh * channels)
+    throw new RangeError(`image of ${sw}x${sh}x${channels} needs ${sw * sh * channels} bytes, got ${src.length}`);
   if (sw === dw && sh === dh) return src;
-  const out = new Uint8Array(dw * dh * 3);
+  if (sw % dw === 0 && sh % dh === 0) return shrinkByBlocks(src, channels, sw, sh, sw / dw, sh / dh);
+  return bilinear(src, channels, sw, sh, dw, dh);
+}
+
+export function resizeRgb(src: Uint8Array, sw: number, sh: number, dw: number, dh: number): Uint8Array {
+  return resizeImage(src, 3, sw, sh, dw, dh);
+}
+
+function shrinkByBlocks(src: Uint8Array, channels: number, sw: number, sh: number, fx: number, fy: number) {
+  const dw = sw / fx;
+  const dh = sh / fy;
+  const out = new Uint8Array(dw * dh * channels);
+  const area = fx * fy;
+  for (let y = 0; y < dh; y++)
+    for (let x = 0; x < dw; x++)
+      for (let c = 0; c < channels; c++) {
+        let sum = 0;
+        for (let j = 0; j < fy; j++)
+          for (let i = 0; i < fx; i++) sum += src[((y * fy + j) * sw + x * fx + i) * channels + c] as number;
+        out[(y * dw + x) * channels + c] = Math.round(sum / area);
+      }
+  return out;
+}
+
+function bilinear(src: Uint8Array, channels: number, sw: number, sh: number, dw: number, dh: number) {
+  const out = new Uint8Array(dw * dh * channels);
   for (let y = 0; y < dh; y++) {
     // Pixel centres map onto pixel centres.
     const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / dh - 0.5));
@@ -15,11 +50,11 @@ export function resizeRgb(src: Uint8Array, sw: number, sh: number, dw: number, d
       const x0 = Math.floor(fx);
       const x1 = Math.min(sw - 1, x0 + 1);
       const wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const p = (yy: number, xx: number) => src[(yy * sw + xx) * 3 + c] as number;
+      for (let c = 0; c < channels; c++) {
+        const p = (yy: number, xx: number) => src[(yy * sw + xx) * channels + c] as number;
         const top = p(y0, x0) * (1 - wx) + p(y0, x1) * wx;
         const bottom = p(y1, x0) * (1 - wx) + p(y1, x1) * wx;
-        out[(y * dw + x) * 3 + c] = Math.round(top * (1 - wy) + bottom * wy);
+        out[(y * dw + x) * channels + c] = Math.round(top * (1 - wy) + bottom * wy);
       }
     }
   }

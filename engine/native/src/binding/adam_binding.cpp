@@ -10,14 +10,14 @@ namespace splatcast::binding {
 Napi::Value adam_step(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Device device = device_arg(info[0]);
-    Tensor& params = tensor_on(info[1], "params", device, DType::F32, {-1});
+    Tensor& params = flat_f32(info[1], "params", device, -1);
     const int64_t n = params.numel();
     AdamArgs a;
     a.n = n;
     a.params = params.ptr<float>();
-    a.grads = tensor_on(info[2], "grads", device, DType::F32, {n}).ptr<float>();
-    a.m = tensor_on(info[3], "m", device, DType::F32, {n}).ptr<float>();
-    a.v = tensor_on(info[4], "v", device, DType::F32, {n}).ptr<float>();
+    a.grads = flat_f32(info[2], "grads", device, n).ptr<float>();
+    a.m = flat_f32(info[3], "m", device, n).ptr<float>();
+    a.v = flat_f32(info[4], "v", device, n).ptr<float>();
     if (!info[5].IsObject()) fail("adamStep options must be an object");
     Napi::Object o = info[5].As<Napi::Object>();
     a.lr = float_arg(o, "lr", a.lr);
@@ -40,7 +40,7 @@ Napi::Value adam_step(const Napi::CallbackInfo& info) {
 Napi::Value squared_norm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Device device = device_arg(info[0]);
-    Tensor& x = tensor_on(info[1], "x", device, DType::F32, {-1});
+    Tensor& x = flat_f32(info[1], "x", device, -1);
     double result = 0.0;
     SquaredNormArgs a;
     a.n = x.numel();

@@ -89,6 +89,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
       {"dssimLoss", binding::dssim_loss},
       {"rgbToI420", binding::rgb_to_i420},
       {"adamStep", binding::adam_step},
+      {"densifyStats", binding::densify_stats},
       {"squaredNorm", binding::squared_norm},
   };
   for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));

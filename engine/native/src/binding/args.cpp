@@ -40,6 +40,16 @@ Tensor& tensor_on(const Napi::Value& value, const char* name, Device device, DTy
   return t;
 }
 
+Tensor& flat_f32(const Napi::Value& value, const char* name, Device device, int64_t numel) {
+  Tensor& t = TensorWrap::unwrap(value, name);
+  if (t.dtype() != DType::F32 || (numel >= 0 && t.numel() != numel))
+    fail(std::string(name) + " must be an f32 tensor of " + (numel >= 0 ? std::to_string(numel) : std::string("any")) +
+         " values, got " + t.describe());
+  if (t.device() != device)
+    fail(std::string(name) + " is on " + t.describe() + " but the op runs on " + (device == Device::Cpu ? "cpu" : "cuda"));
+  return t;
+}
+
 // Accepts an array of per-segment row counts.
 Segments segments_arg(const Napi::Value& value, const char* name) {
   if (!value.IsArray()) fail(std::string(name) + " must be an array of row counts, one per segment");

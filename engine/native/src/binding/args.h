@@ -16,6 +16,9 @@ Tensor& tensor_arg(const Napi::Value& value, const char* name, DType dtype, std:
 // Like tensor_arg but also requires the tensor to live on `device`.
 Tensor& tensor_on(const Napi::Value& value, const char* name, Device device, DType dtype,
                   std::initializer_list<int64_t> shape);
+// An f32 tensor on `device` of any shape holding `numel` values (-1: any count): elementwise ops (the optimiser)
+// treat every tensor as a flat vector.
+Tensor& flat_f32(const Napi::Value& value, const char* name, Device device, int64_t numel);
 Segments segments_arg(const Napi::Value& value, const char* name);
 // One tensor per segment, each on `device`, each holding at least `min_elements` values.
 PerSegment<const float*> per_segment_f32(const Napi::Value& value, const char* name, const Segments& segments,

@@ -93,6 +93,9 @@ Napi::Value rgb_to_i420(const Napi::CallbackInfo& info);
 Napi::Function raster_workspace_class(Napi::Env env);
 // adamStep(device, params[n], grads[n], m[n], v[n], {lr, beta1, beta2, eps, weightDecay, gradScale, step})
 Napi::Value adam_step(const Napi::CallbackInfo& info);
+// densifyStats(device, gradNorm[n], radii[n], accum[n], count[n], maxRadii[n]): where radii > 0, accum += gradNorm,
+//   count += 1, maxRadii = max(maxRadii, radii)
+Napi::Value densify_stats(const Napi::CallbackInfo& info);
 // squaredNorm(device, x[n]) -> sum of squares (a number; waits for the GPU)
 Napi::Value squared_norm(const Napi::CallbackInfo& info);
 
