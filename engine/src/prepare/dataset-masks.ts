@@ -57,7 +57,7 @@ export async function maskRange(job: MaskJob, onFrame: () => void): Promise<Back
     let t = 0;
     for await (const rgb of readImageSequence(path.join(dir, FRAMES_DIR), size, 'rgb24', first, landmarks.length)) {
       const person = await segmenter.segment({ width: size, height: size, rgb });
-      const masks = builder.build(person, landmarks[t] ?? null);
+      const masks = builder.build(person, landmarks[t] ?? null, rgb);
       await Promise.all(MASK_KINDS.map((kind, k) => writers[k]?.write(masks[kind])));
       if ((first + t) % job.stride === 0) samples.push(backgroundSample(rgb, masks.background, size));
       t++;

@@ -18,12 +18,15 @@ export function humanModelDir(): string {
   return path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
 }
 
+/** Changes a loaded model's graph before tfjs compiles it (see dilated-convolutions.ts). */
+export type GraphRewrite = (artifacts: tf.io.ModelArtifacts) => void;
+
 /** An IO handler reading a graph model (model.json + weight shards) from disk: tfjs has none for Node without tfjs-node. */
-function fileModel(jsonPath: string): tf.io.IOHandler {
+function fileModel(jsonPath: string, rewrite?: GraphRewrite): tf.io.IOHandler {
   return {
     load: async () => {
       const json = JSON.parse(await readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+      const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs = manifest.flatMap((group) => group.weights);
         const shards = await Promise.all(
           manifest.flatMap((group) => group.paths.map((p) => readFile(path.join(path.dirname(jsonPath), p)))),
@@ -31,6 +34,8 @@ function fileModel(jsonPath: string): tf.io.IOHandler {
         const all = Buffer.concat(shards);
         return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
       });
+      rewrite?.(artifacts);
+      return artifacts;
     },
   };
 }
@@ -55,10 +60,10 @@ export function useWasmBackend(): Promise<void> {
 }
 
 /** Loads a tfjs graph model (`file` = its model.json) from disk for the WASM backend; `what` names it in errors. */
-export async function loadModelFile(file: string, what: string): Promise<GraphModel> {
+export async function loadModelFile(file: string, what: string, rewrite?: GraphRewrite): Promise<GraphModel> {
   await useWasmBackend();
   try {
-    return await loadGraphModel(fileModel(file));
+    return await loadGraphModel(fileModel(file, rewrite));
   } catch (error) {
     throw new PrepareError(`cannot load the ${what} ${file}: ${(error as Error).message}`);
   }

