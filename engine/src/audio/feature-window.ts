@@ -19,6 +19,26 @@ export function audioLatencyMs(audio: AudioConfig): number {
   return (steps * 1000) / audio.featureRate + analysis;
 }
 
+/**
+ * The audio layout with the most lookahead whose latency (audioLatencyMs) fits in `ms`: window steps ahead first (up
+ * to the official 8), then attention frames after (up to the official 3). 80 ms gives windowAhead 3 (72.5 ms for
+ * log-mel), 40 ms windowAhead 1 (32.5 ms), 300 ms the official layout (windowAhead 8, attentionAfter 3: 292.5 ms).
+ */
+export function audioLayoutForLookahead(audio: AudioConfig, ms: number): AudioConfig {
+  let best: AudioConfig | undefined;
+  for (let attentionAfter = 0; attentionAfter <= 3; attentionAfter++)
+    for (let windowAhead = 0; windowAhead <= Math.min(8, audio.window - 1); windowAhead++) {
+      const layout = { ...audio, windowAhead, attentionAfter };
+      const latency = audioLatencyMs(layout);
+      if (latency <= ms && (!best || latency > audioLatencyMs(best))) best = layout;
+    }
+  if (!best)
+    throw new RangeError(
+      `no audio layout fits ${ms} ms of lookahead (the least is ${audioLatencyMs({ ...audio, windowAhead: 0, attentionAfter: 0 })} ms)`,
+    );
+  return best;
+}
+
 export class FeatureWindow {
   private readonly stepsPerFrame: number;
   private readonly before: number;

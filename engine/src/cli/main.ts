@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// splatcast: the engine's command line (status, fixture, render).
+// splatcast: the engine's command line (status, fixture, render, prepare, train, eval).
 import { parseArgs } from 'node:util';
 import { fixtureCommand } from './fixture.js';
 import { renderCommand } from './render.js';
@@ -10,6 +10,8 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   fixture: { run: fixtureCommand, help: 'write a generated test identity (labelled as a fixture)' },
   render: { run: renderCommand, help: 'render an identity speaking a WAV file into an mp4' },
   prepare: { run: async (a) => (await import('./prepare.js')).prepareCommand(a), help: 'video -> training dataset' },
+  train: { run: async (a) => (await import('./train.js')).trainCommand(a), help: 'dataset -> identity (no prior)' },
+  eval: { run: async (a) => (await import('./eval.js')).evalCommand(a), help: 'score an identity on held-out frames' },
 };
 
 async function main(): Promise<void> {

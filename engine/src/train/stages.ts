@@ -80,7 +80,7 @@ const shifted =
     schedule(step + offset);
 
 function gaussianGroups(branch: Branch, positionSteps: number, offset: number, scale = 1): StageGroup[] {
-  const position = exponentialDecay(LR.position[0] * scale, LR.position[1] * scale, positionSteps);
+  const position = exponentialDecay(LR.position[0] * scale, LR.position[1] * scale, Math.max(1, positionSteps));
   const fixed =
     (lr: number): Schedule =>
     () =>
@@ -97,7 +97,7 @@ function gaussianGroups(branch: Branch, positionSteps: number, offset: number, s
 function networkGroups(names: TensorName[], steps: number): StageGroup[] {
   return names.map((name) => {
     const base = name.endsWith('Grid') ? LR.grid : LR.network;
-    return { name, lr: exponentialDecay(base, base * 0.1, steps), weightDecay: NETWORK_DECAY };
+    return { name, lr: exponentialDecay(base, base * 0.1, Math.max(1, steps)), weightDecay: NETWORK_DECAY };
   });
 }
 

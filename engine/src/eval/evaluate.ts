@@ -1,0 +1,210 @@
+// Evaluates an identity on a dataset's held-out frames (the paper's self-reconstruction setting): each test frame is
+// rendered from its own audio, expression, pose and torso plate, and compared with the real frame: PSNR over the
+// image and over the face, SSIM over the face, and the lip-landmark distance (LMD) measured by the preprocessing's
+// own face tracker on both. Writes a contact sheet and a side-by-side video for a person to look at.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { loadIdentity } from '../identity/package.js';
+import { startMp4Writer } from '../media/mp4-writer.js';
+import { INNER_LIPS } from '../prepare/landmarks.js';
+import { FaceTracker } from '../prepare/tracker.js';
+import type { DeviceKind } from '../tensor.js';
+import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
+import { ModelParams } from '../train/model-params.js';
+import { TrainingData } from '../train/training-data.js';
+import { psnr, ssim } from './image-metrics.js';
+
+/** MediaPipe's outer lip contour; with INNER_LIPS, the 40 lip points LMD averages over. */
+const OUTER_LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185] as const;
+const LIP_POINTS = [...OUTER_LIPS, ...INNER_LIPS];
+
+const RENDER_PLAN: GraphPlan = {
+  faceMotion: true,
+  mouth: true,
+  aligner: false,
+  face: 'none',
+  mouthTraining: 'none',
+  audio: false,
+  faceTarget: false,
+};
+
+export interface EvalOptions {
+  identity: string;
+  dataset: string;
+  device: DeviceKind;
+  /** Square evaluation size (default: the dataset's). */
+  size?: number;
+  /** Directory for eval.json, contact-sheet.png and side-by-side.mp4 (none written when absent). */
+  out?: string;
+  /** Skip the landmark distance (it runs the face tracker on every frame twice). */
+  landmarks?: boolean;
+  maxFrames?: number;
+}
+
+export interface FrameScore {
+  t: number;
+  psnr: number;
+  psnrFace: number;
+  ssimFace: number;
+  /** Mean lip-landmark distance in pixels at the dataset's size, null where a face was not found. */
+  lmd: number | null;
+}
+
+export interface EvalResult {
+  identity: string;
+  dataset: string;
+  frames: number;
+  size: number;
+  psnr: number;
+  psnrFace: number;
+  ssimFace: number;
+  /** Mean over the frames where both faces were found; null if none or skipped. */
+  lmd: number | null;
+  lmdFrames: number;
+  perFrame: FrameScore[];
+  files: { report?: string; contactSheet?: string; video?: string };
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult> {
+  const identity = await loadIdentity(options.identity);
+  const m = identity.manifest;
+  const data = await TrainingData.load(options.dataset, {
+    device: options.device,
+    size: options.size ?? m.render.width,
+    model: m.model,
+    part: 'test',
+    ...(options.maxFrames !== undefined ? { maxFrames: options.maxFrames } : {}),
+  });
+  const size = data.size;
+  const params = new ModelParams(options.device, m.model, identity.weights, m.gaussians);
+  const graph = new FrameGraph(options.device, m.model, size);
+  const renders: Uint8Array[] = [];
+  try {
+    for (const frame of data.frames) {
+      const image = graph.forward(params, frame, RENDER_PLAN, false).read();
+      renders.push(Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+    }
+    const lmd = options.landmarks === false ? null : await lipDistances(data, renders);
+    const scale = data.manifest.size / size;
+    const perFrame = data.frames.map((f, k): FrameScore => {
+      const r = renders[k] as Uint8Array;
+      return {
+        t: f.t,
+        psnr: psnr(r, f.host.target),
+        psnrFace: psnr(r, f.host.target, f.host.face),
+        ssimFace: ssim(r, f.host.target, size, f.host.face),
+        lmd: lmd?.[k] === null || lmd?.[k] === undefined ? null : (lmd[k] as number) * scale,
+      };
+    });
+    const found = perFrame.map((f) => f.lmd).filter((v): v is number => v !== null);
+    const result: EvalResult = {
+      identity: options.identity,
+      dataset: options.dataset,
+      frames: perFrame.length,
+      size,
+      psnr: mean(perFrame.map((f) => f.psnr)),
+      psnrFace: mean(perFrame.map((f) => f.psnrFace)),
+      ssimFace: mean(perFrame.map((f) => f.ssimFace)),
+      lmd: found.length > 0 ? mean(found) : null,
+      lmdFrames: found.length,
+      perFrame,
+      files: {},
+    };
+    if (options.out) {
+      await mkdir(options.out, { recursive: true });
+      result.files.contactSheet = path.join(options.out, 'contact-sheet.png');
+      await writeFile(result.files.contactSheet, contactSheet(data, renders));
+      result.files.video = path.join(options.out, 'side-by-side.mp4');
+      await sideBySideVideo(result.files.video, data, renders);
+      result.files.report = path.join(options.out, 'eval.json');
+      await writeFile(result.files.report, `${JSON.stringify(result, null, 2)}\n`);
+    }
+    return result;
+  } finally {
+    graph.dispose();
+    params.dispose();
+    data.dispose();
+  }
+}
+
+/** Per frame: mean distance between the lip landmarks found on the render and on the real frame (eval pixels). */
+async function lipDistances(data: TrainingData, renders: Uint8Array[]): Promise<(number | null)[]> {
+  const size = data.size;
+  const real = await FaceTracker.create();
+  const rendered = await FaceTracker.create();
+  const out: (number | null)[] = [];
+  for (const [k, f] of data.frames.entries()) {
+    const a = await real.track({ width: size, height: size, rgb: f.host.target });
+    const b = await rendered.track({ width: size, height: size, rgb: renders[k] as Uint8Array });
+    if (!a.landmarks || !b.landmarks) {
+      out.push(null);
+      continue;
+    }
+    const A = a.landmarks;
+    const B = b.landmarks;
+    out.push(
+      mean(
+        LIP_POINTS.map((i) =>
+          Math.hypot((A[2 * i] as number) - (B[2 * i] as number), (A[2 * i + 1] as number) - (B[2 * i + 1] as number)),
+        ),
+      ),
+    );
+  }
+  return out;
+}
+
+/** Up to 8 evenly spaced test frames: real on top, rendered below, their difference (x4) at the bottom. */
+function contactSheet(data: TrainingData, renders: Uint8Array[]): Buffer {
+  const size = data.size;
+  const columns = Math.min(8, renders.length);
+  const picks = Array.from({ length: columns }, (_, c) => Math.floor(((c + 0.5) * renders.length) / columns));
+  const png = new PNG({ width: columns * size, height: 3 * size });
+  picks.forEach((k, c) => {
+    const real = (data.frames[k] as (typeof data.frames)[number]).host.target;
+    const render = renders[k] as Uint8Array;
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const p = 3 * (y * size + x);
+        const put = (row: number, rgb: (ch: number) => number) => {
+          const q = 4 * ((row * size + y) * png.width + c * size + x);
+          for (let ch = 0; ch < 3; ch++) png.data[q + ch] = rgb(ch);
+          png.data[q + 3] = 255;
+        };
+        put(0, (ch) => real[p + ch] as number);
+        put(1, (ch) => render[p + ch] as number);
+        put(2, (ch) => Math.min(255, 4 * Math.abs((real[p + ch] as number) - (render[p + ch] as number))));
+      }
+  });
+  return PNG.sync.write(png);
+}
+
+/** Real | rendered, every test frame, with the test frames' own speech. */
+async function sideBySideVideo(file: string, data: TrainingData, renders: Uint8Array[]): Promise<void> {
+  const size = data.size;
+  const first = (data.frames[0] as (typeof data.frames)[number]).t;
+  const writer = startMp4Writer({
+    out: file,
+    audio: path.join(data.reader.dir, data.manifest.audio.wav),
+    audioOffset: first / 25,
+    width: 2 * size,
+    height: size,
+    pixels: 'rgb24',
+  });
+  try {
+    for (const [k, f] of data.frames.entries()) {
+      const frame = new Uint8Array(2 * size * size * 3);
+      for (let y = 0; y < size; y++) {
+        frame.set(f.host.target.subarray(3 * y * size, 3 * (y + 1) * size), 3 * y * 2 * size);
+        frame.set((renders[k] as Uint8Array).subarray(3 * y * size, 3 * (y + 1) * size), 3 * (y * 2 + 1) * size);
+      }
+      await writer.write(frame);
+    }
+    await writer.close();
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+}
