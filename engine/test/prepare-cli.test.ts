@@ -2,7 +2,7 @@
 // back and checked, and the manifest validator's rejections.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ import t from 'tap';
 import { readWav } from '../src/audio/wav.js';
 import { decodeSafetensors } from '../src/identity/safetensors.js';
 import { readDatasetManifest } from '../src/prepare/dataset-manifest.js';
+import { DatasetReader } from '../src/prepare/dataset-reader.js';
+import { MASK_KINDS, type MaskKind } from '../src/prepare/masks.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,11 +36,9 @@ t.test('usage and bad input', async (t) => {
 });
 
 t.test('prepare may_5s (first 3.2 s)', { skip: existsSync(video) ? false : `${video} is absent` }, async (t) => {
-  const started = performance.now();
   const { stdout } = await run('node', [cli, 'prepare', video, '--out', out, '--max-seconds', '3.2']);
-  const seconds = (performance.now() - started) / 1000;
   t.match(stdout, /wrote .*: 80 frames at 512² \(80 tracked, 0 interpolated, 0 dropped\)/);
-  t.ok(seconds < 60, `prepared 3.2 s of video in ${seconds.toFixed(1)} s`);
+  t.match(stdout, /time \d+\.\d s \(probe .*masks .*\)/, 'prints the time per stage');
 
   const m = await readDatasetManifest(out);
   t.same([m.fps, m.size, m.frameCount, m.frames.length], [25, 512, 80, 80]);
@@ -89,6 +89,93 @@ t.test('prepare may_5s (first 3.2 s)', { skip: existsSync(video) ? false : `${vi
   const again = await run('node', [cli, 'prepare', video, '--out', out]).catch((e) => e);
   t.match(again.stderr, /exists and is not empty/, 'an existing dataset is not overwritten');
 });
+
+t.test(
+  'masks, plates and expression signals of may_5s, read back with DatasetReader',
+  { skip: existsSync(video) ? false : `${video} is absent` },
+  async (t) => {
+    const data = await DatasetReader.open(out);
+    t.same(
+      data.frames('train'),
+      Array.from({ length: 72 }, (_, i) => i),
+      'training frames: the first 72',
+    );
+    t.same(
+      data.frames('test'),
+      Array.from({ length: 8 }, (_, i) => 72 + i),
+    );
+    const pixels = 512 * 512;
+    const plate = await data.background();
+    t.equal(plate.length, 3 * pixels);
+    for (const f of [0, 40, 79]) {
+      const [rgb, masks, torsoPlate] = await Promise.all([data.frame(f), data.masks(f), data.torsoPlate(f)]);
+      let [broken, plateDiff, plateSeen, torsoOff] = [0, 0, 0, 0];
+      for (let i = 0; i < pixels; i++) {
+        const [head, face, mouth, torso, background] = MASK_KINDS.map((k) => masks[k][i] as number) as number[];
+        if ((head as number) + (torso as number) + (background as number) !== 255) broken++;
+        if ((mouth as number) > (face as number) || (face as number) > (head as number)) broken++;
+        for (let c = 0; c < 3; c++) {
+          const [pixel, bg, tp] = [rgb[3 * i + c], plate[3 * i + c], torsoPlate[3 * i + c]] as number[];
+          if (background === 255)
+            [plateDiff, plateSeen] = [plateDiff + Math.abs((bg as number) - (pixel as number)), plateSeen + 1];
+          // The torso plate: the frame where the torso is, the background plate elsewhere (head removed).
+          const expected = ((torso as number) * (pixel as number) + (255 - (torso as number)) * (bg as number)) / 255;
+          if (Math.abs((tp as number) - expected) > 1) torsoOff++;
+        }
+      }
+      t.equal(broken, 0, `frame ${f}: head + torso + background = 255, mouth inside face inside head, at every pixel`);
+      t.equal(torsoOff, 0, `frame ${f}: torso plate = torso over the background plate`);
+      t.ok(
+        plateDiff / plateSeen < 4,
+        `frame ${f}: the plate matches the visible background (${(plateDiff / plateSeen).toFixed(2)} of 255)`,
+      );
+      const area = (kind: MaskKind) => masks[kind].reduce((a, v) => a + v, 0) / 255 / pixels;
+      // may_5s is a head-and-shoulders framing: measured face 22-23 %, head 47-49 %, mouth 0.3-0.5 %.
+      t.ok(
+        area('face') > 0.12 && area('face') < 0.35,
+        `frame ${f}: face ${(100 * area('face')).toFixed(1)} % of the frame`,
+      );
+      t.ok(
+        area('head') > area('face') + 0.1 && area('head') < 0.7,
+        `frame ${f}: head ${(100 * area('head')).toFixed(1)} %`,
+      );
+      t.ok(area('mouth') > 0 && area('mouth') < 0.02, `frame ${f}: mouth ${(100 * area('mouth')).toFixed(2)} %`);
+      t.ok(area('torso') > 0.05 && area('background') > 0.1, `frame ${f}: torso and background present`);
+      // The face mask sits on the landmarks: full at the nose tip, and the mouth mask around the inner lips.
+      const lm = data.manifest.frames[f]?.landmarks as number[];
+      const at = (k: number) => Math.floor(lm[2 * k + 1] as number) * 512 + Math.floor(lm[2 * k] as number);
+      t.equal(masks.face[at(1)], 255, `frame ${f}: the nose tip is in the face mask`);
+    }
+    const m = data.manifest;
+    const mouth = m.frames.map((f) => f.mouthOpen as number);
+    t.ok(
+      Math.max(...mouth) - Math.min(...mouth) > 1,
+      `the mouth opens and closes while speaking (${Math.min(...mouth).toFixed(2)}..${Math.max(...mouth).toFixed(2)})`,
+    );
+    const blinks = m.frames.map((f) => (f.expression as number[])[5] as number);
+    t.ok(blinks.filter((b) => b < 0.5).length > 0.6 * blinks.length, 'eyes open (blink below 0.5) in most frames');
+    t.ok(m.audio.voice.speechFraction > 0.6, `speech found (${m.audio.voice.speechFraction})`);
+    t.same(m.warnings, [], 'no warnings for a clean clip');
+    t.ok(
+      m.plates.backgroundSeen > 0.25 && m.plates.backgroundSeen < 0.7,
+      `background seen: ${m.plates.backgroundSeen}`,
+    );
+
+    // Broken files are errors naming the file.
+    const broken = path.join(dir, 'broken-files');
+    await mkdir(path.join(broken, 'frames'), { recursive: true });
+    await mkdir(path.join(broken, 'masks', 'face'), { recursive: true });
+    await copyFile(path.join(out, 'dataset.json'), path.join(broken, 'dataset.json'));
+    await writeFile(path.join(broken, 'frames', '000000.png'), 'not a png');
+    const small = new PNG({ width: 8, height: 8 });
+    await writeFile(path.join(broken, 'masks', 'face', '000000.png'), PNG.sync.write(small));
+    const reader = await DatasetReader.open(broken);
+    await t.rejects(reader.frame(0), /frames\/000000\.png is not a valid PNG/);
+    await t.rejects(reader.mask(0, 'face'), /000000\.png is 8x8; the dataset's images are 512x512/);
+    await t.rejects(reader.torsoPlate(1), /plates\/torso\/000001\.png is missing or unreadable/);
+    await t.rejects(reader.frame(80), /frame 80 is outside the dataset's 0\.\.79/);
+  },
+);
 
 t.test(
   'the manifest reader rejects broken datasets',
