@@ -55,7 +55,7 @@ export function fillGaps(observations: FrameObservation[], options: GapOptions =
   )
     throw new PrepareError(
       `two or more faces in ${multiFaceFrames} of the ${checked.length} frames checked: the video must show one person ` +
-        '(use the option multipleFaces: "largest" to track the largest face anyway)',
+        '(--multiple-faces largest, or the option multipleFaces: "largest", tracks the largest face anyway)',
     );
   const tracked = observations.filter((o) => o.landmarks).length;
   if (tracked < minTracked * n)
