@@ -3,7 +3,15 @@
 // process, `ignoreCancel` keeps going after a cancel (the runner must kill it).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { defaultModelConfig, makeFixtureIdentity } from '@splatcast/engine';
 import { type JobExecutor, JobFailure } from '../../../src/jobs/executor.js';
+
+function smallModel() {
+  const model = defaultModelConfig();
+  for (const grid of [model.face.motionGrid, model.face.alignerGrid, model.mouth.motionGrid, model.mouth.alignerGrid])
+    grid.log2Table = 10;
+  return model;
+}
 
 interface Params {
   steps?: number;
@@ -19,7 +27,8 @@ export default function counting(): JobExecutor {
     kind: (process.env.COUNTING_KIND as 'adaptation' | 'pretraining' | undefined) ?? 'adaptation',
     async run({ job, dataDir, signal, progress, log, device }) {
       const p = job.params as Params;
-      const steps = p.steps ?? 10;
+      const steps = p.steps ?? (job.params.iterations as number | undefined) ?? 10;
+      const stepMs = p.stepMs ?? Number(process.env.COUNTING_STEP_MS ?? 10);
       const dir = dataDir.job(job.id);
       await mkdir(dir, { recursive: true });
       const checkpoint = path.join(dir, 'checkpoint.json');
@@ -27,6 +36,7 @@ export default function counting(): JobExecutor {
         (t) => JSON.parse(t).step as number,
         () => 0,
       );
+      await writeFile(path.join(dir, `pid-${job.attempts}`), String(process.pid));
       await writeFile(
         path.join(dir, `start-${job.attempts}`),
         `${resumed} ${device} ${process.env.CUDA_VISIBLE_DEVICES ?? ''}`,
@@ -36,10 +46,20 @@ export default function counting(): JobExecutor {
         if (signal.aborted && !p.ignoreCancel) throw signal.reason;
         if (step === p.failAt) throw new JobFailure(`step ${step} is unlucky`);
         if (step === p.crashAt) process.exit(7);
-        await new Promise((resolve) => setTimeout(resolve, p.stepMs ?? 10));
+        await new Promise((resolve) => setTimeout(resolve, stepMs));
         await writeFile(checkpoint, JSON.stringify({ step: step + 1 }));
         progress({ stage: 'counting', iteration: step + 1, total: steps, loss: 1 / (step + 1) });
       }
+      // As an adaptation inside a whole server (durability tests), end like one: with a loadable package.
+      if (process.env.COUNTING_WRITES_PACKAGE && job.identityId)
+        await makeFixtureIdentity({
+          out: dataDir.identity(job.identityId).package,
+          seed: 5,
+          faceGaussians: 200,
+          mouthGaussians: 50,
+          frames: 5,
+          model: smallModel(),
+        });
       return { counted: steps, resumedFrom: resumed };
     },
   };
