@@ -4,6 +4,7 @@ import { evaluateIdentity } from '../eval/evaluate.js';
 
 const USAGE =
   'usage: splatcast eval --identity DIR --dataset DIR [--out DIR] [--device auto|cpu|cuda] [--size N] [--no-landmarks]\n' +
+  '                      [--no-video]\n' +
   "Renders the dataset's held-out frames from their own audio, expression and pose and compares them with the real\n" +
   'frames; prints JSON: PSNR (image, face), SSIM (face), LMD (lip landmarks, pixels at the dataset size). With --out,\n' +
   'also writes eval.json, contact-sheet.png (real / rendered / difference) and side-by-side.mp4.';
@@ -18,6 +19,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       device: { type: 'string', default: 'auto' },
       size: { type: 'string' },
       'no-landmarks': { type: 'boolean' },
+      'no-video': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -37,6 +39,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     ...(size ? { size } : {}),
     ...(values.out ? { out: values.out } : {}),
     landmarks: !values['no-landmarks'],
+    video: !values['no-video'],
   });
   console.log(JSON.stringify({ ...summary, perFrame }, null, 2));
 }

@@ -8,7 +8,6 @@ import { PNG } from 'pngjs';
 import { loadIdentity } from '../identity/package.js';
 import { startMp4Writer } from '../media/mp4-writer.js';
 import { INNER_LIPS } from '../prepare/landmarks.js';
-import { FaceTracker } from '../prepare/tracker.js';
 import type { DeviceKind } from '../tensor.js';
 import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
 import { ModelParams } from '../train/model-params.js';
@@ -39,6 +38,8 @@ export interface EvalOptions {
   out?: string;
   /** Skip the landmark distance (it runs the face tracker on every frame twice). */
   landmarks?: boolean;
+  /** Write side-by-side.mp4 with `out` (needs ffmpeg; default true). */
+  video?: boolean;
   maxFrames?: number;
 }
 
@@ -117,8 +118,10 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
       await mkdir(options.out, { recursive: true });
       result.files.contactSheet = path.join(options.out, 'contact-sheet.png');
       await writeFile(result.files.contactSheet, contactSheet(data, renders));
-      result.files.video = path.join(options.out, 'side-by-side.mp4');
-      await sideBySideVideo(result.files.video, data, renders);
+      if (options.video !== false) {
+        result.files.video = path.join(options.out, 'side-by-side.mp4');
+        await sideBySideVideo(result.files.video, data, renders);
+      }
       result.files.report = path.join(options.out, 'eval.json');
       await writeFile(result.files.report, `${JSON.stringify(result, null, 2)}\n`);
     }
@@ -133,6 +136,8 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
 /** Per frame: mean distance between the lip landmarks found on the render and on the real frame (eval pixels). */
 async function lipDistances(data: TrainingData, renders: Uint8Array[]): Promise<(number | null)[]> {
   const size = data.size;
+  // Loaded only when asked for: the tracker brings the face models and their WebAssembly runtime.
+  const { FaceTracker } = await import('../prepare/tracker.js');
   const real = await FaceTracker.create();
   const rendered = await FaceTracker.create();
   const out: (number | null)[] = [];

@@ -5,6 +5,18 @@ import { type MlpShape, mlpParamCount } from './config.js';
 
 export type Random = () => number;
 
+/** A seeded generator (mulberry32): the same seed draws the same numbers on every machine. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** RGB from the DC spherical-harmonics coefficient: rgb = 0.5 + SH_C0 * dc. */
 export const SH_C0 = 0.28209479177387814;
 

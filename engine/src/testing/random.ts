@@ -1,14 +1,7 @@
-// Deterministic random inputs for tests (mulberry32), so a failure reproduces.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic random inputs for tests (mulberry32, model/init.ts), so a failure reproduces.
+import { rng } from '../model/init.js';
+
+export { rng };
 
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): Float32Array {
   const out = new Float32Array(n);

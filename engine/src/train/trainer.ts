@@ -3,12 +3,15 @@
 // that `splatcast render` and the server load as is. A library call with progress, cancellation and resume, so the
 // CLI and the server's job runner drive the same code.
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { IdentityManifest } from '../identity/manifest.js';
 import { GAUSSIAN_TENSORS, type IdentityWeights } from '../identity/tensors.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
+import { rng } from '../model/init.js';
+import { addon } from '../native/addon.js';
+import { readDatasetManifest } from '../prepare/dataset-manifest.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
-import { rng } from '../testing/random.js';
 import { Adam } from './adam.js';
 import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { attributeWidths, densify, resetOpacity } from './densify.js';
@@ -74,6 +77,8 @@ export interface TrainResult {
   gaussians: GaussianCounts;
   /** Iterations the run resumed after (0: a fresh start). */
   resumedAt: number;
+  /** Most device memory in use at a progress report (CUDA: the whole GPU's, as cudaMemGetInfo sees it). */
+  peakDeviceBytes: number | null;
 }
 
 export class TrainingAborted extends Error {
@@ -140,6 +145,13 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
     let done = start.done;
     let reportedAt = { done, seconds: elapsed() };
     const stageResults: TrainResult['stages'] = [];
+    let peakDeviceBytes: number | null = null;
+    const sampleMemory = () => {
+      if (options.device !== 'cuda') return;
+      const { freeBytes, totalBytes } = addon.cudaInfo();
+      if (freeBytes !== undefined && totalBytes !== undefined)
+        peakDeviceBytes = Math.max(peakDeviceBytes ?? 0, totalBytes - freeBytes);
+    };
 
     for (let si = start.stage; si < stages.length; si++) {
       const stage = stages[si] as Stage;
@@ -211,6 +223,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
             last = { loss: lossSum / lossCount, psnr };
             lossSum = 0;
             lossCount = 0;
+            sampleMemory();
             const now = elapsed();
             const rate = (done - reportedAt.done) / Math.max(1e-9, now - reportedAt.seconds);
             reportedAt = { done, seconds: now };
@@ -252,8 +265,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
       },
       details: options.identity ?? {},
     });
-    if (!options.keepCheckpoints)
-      await import('node:fs/promises').then((fs) => fs.rm(checkpointDir, { recursive: true, force: true }));
+    if (!options.keepCheckpoints) await rm(checkpointDir, { recursive: true, force: true });
     return {
       manifest,
       iterations: total,
@@ -261,6 +273,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
       stages: stageResults,
       gaussians: P.gaussians,
       resumedAt: start.done,
+      peakDeviceBytes,
     };
   } finally {
     params?.dispose();
@@ -270,7 +283,6 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
 }
 
 async function peekSize(dataset: string): Promise<number> {
-  const { readDatasetManifest } = await import('../prepare/dataset-manifest.js');
   return (await readDatasetManifest(dataset)).size;
 }
 
