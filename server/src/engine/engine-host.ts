@@ -3,12 +3,14 @@
 // fatal, since a half-done batch may have left the device unusable.
 import { type DeviceKind, Renderer } from '@splatcast/engine';
 import { EngineError, toErrorReply } from '../errors.js';
+import { FrameEncoder } from './frame-encoder.js';
 import { FrameScheduler } from './frame-scheduler.js';
 import { IdentityCache } from './identity-cache.js';
 import {
   type ChildMessage,
   describeIssues,
   type Empty,
+  type EncodedEngineFrame,
   type EngineFrame,
   type Method,
   parentMessageSchema,
@@ -33,6 +35,8 @@ export class EngineHost {
   private readonly renderer: Renderer;
   private readonly cache: IdentityCache;
   private readonly sessions = new Map<string, WorkerSession>();
+  /** Sessions whose frames are encoded here (after configureVideo). */
+  private readonly encoders = new Map<string, FrameEncoder>();
   /** Session ids whose openSession is loading the identity (they count against maxSessions). */
   private readonly opening = new Set<string>();
   private readonly scheduler: FrameScheduler;
@@ -46,7 +50,11 @@ export class EngineHost {
     this.renderer = new Renderer({ device, width: config.width, height: config.height });
     this.cache = new IdentityCache({ ...config, device });
     const sink = {
-      frame: (frame: EngineFrame) => hooks.post({ kind: 'frame', frame }),
+      frame: (frame: EngineFrame) => {
+        const encoder = this.encoders.get(frame.sessionId);
+        if (encoder) encoder.push(frame);
+        else hooks.post({ kind: 'frame', frame });
+      },
       event: (event: SessionEvent) => hooks.post({ kind: 'sessionEvent', event }),
     };
     this.scheduler = new FrameScheduler(this.renderer, this.sessions, this.cache, sink, config.fps, hooks.onFatal);
@@ -86,6 +94,8 @@ export class EngineHost {
     this.closed = true;
     this.scheduler.stop();
     this.sessions.clear();
+    for (const encoder of this.encoders.values()) encoder.close();
+    this.encoders.clear();
     this.cache.dispose();
     this.renderer.dispose();
   }
@@ -103,9 +113,10 @@ export class EngineHost {
       case 'closeSession':
         return this.closeSession(parse(method, data));
       case 'pushAudio': {
-        const { sessionId, pcm, sampleRate } = parse(method, data);
+        const { sessionId, pcm, sampleRate, receivedAtMs } = parse(method, data);
         const samples = pcm instanceof Int16Array ? Float32Array.from(pcm, (v) => v / 32768) : pcm;
-        return { bufferedMs: this.session(sessionId).pushAudio(samples, sampleRate) } satisfies Results[typeof method];
+        const bufferedMs = this.session(sessionId).pushAudio(samples, sampleRate, receivedAtMs);
+        return { bufferedMs } satisfies Results[typeof method];
       }
       case 'endSegment':
         this.session(parse(method, data).sessionId).endSegment();
@@ -115,6 +126,16 @@ export class EngineHost {
       case 'stats':
         parse(method, data);
         return this.stats();
+      case 'configureVideo':
+        return this.configureVideo(parse(method, data));
+      case 'requestKeyframe':
+        this.encoder(parse(method, data).sessionId).requestKeyframe();
+        return {} satisfies Results[typeof method];
+      case 'setBitrate': {
+        const { sessionId, bitrateBps } = parse(method, data);
+        this.encoder(sessionId).setBitrate(bitrateBps);
+        return {} satisfies Results[typeof method];
+      }
       default:
         throw new EngineError('invalid-request', `unknown method "${method satisfies never}"`);
     }
@@ -146,9 +167,35 @@ export class EngineHost {
     }
   }
 
+  private configureVideo({ sessionId, codec, bitrateBps, keyframeInterval }: RequestData<'configureVideo'>): Empty {
+    this.session(sessionId);
+    this.encoders.get(sessionId)?.close();
+    const { width, height } = this.config;
+    const post = (frame: EncodedEngineFrame) => this.hooks.post({ kind: 'encodedFrame', frame });
+    // An encoder fault is the session's, not the worker's: its frames go out without pictures from then on.
+    const failed = (error: Error) => {
+      process.stderr.write(`splatcast engine worker: session ${sessionId}: encoder failed: ${error.message}\n`);
+      this.encoders.get(sessionId)?.close();
+    };
+    const options = { codec, width, height, fps: 25, bitrateBps, ...(keyframeInterval ? { keyframeInterval } : {}) };
+    this.encoders.set(sessionId, new FrameEncoder(options, post, failed));
+    return {};
+  }
+
+  private encoder(sessionId: string): FrameEncoder {
+    const encoder = this.encoders.get(sessionId);
+    if (!encoder) {
+      this.session(sessionId);
+      throw new EngineError('invalid-state', `session "${sessionId}" has no video encoder (configureVideo first)`);
+    }
+    return encoder;
+  }
+
   private closeSession({ sessionId }: RequestData<'closeSession'>): Empty {
     const session = this.session(sessionId);
     this.sessions.delete(sessionId);
+    this.encoders.get(sessionId)?.close();
+    this.encoders.delete(sessionId);
     this.cache.release(session.entry);
     return {};
   }

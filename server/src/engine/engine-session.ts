@@ -6,6 +6,7 @@ import { EngineError } from '../errors.js';
 import { Logger } from '../logger.js';
 import type { EngineWorker } from './engine-worker.js';
 import {
+  type EncodedEngineFrame,
   type EngineFrame,
   FRAME_AUDIO_RATE,
   type InterruptResult,
@@ -13,6 +14,7 @@ import {
   type PushAudioResult,
   type SampleRate,
   type SessionEvent,
+  type VideoCodec,
 } from './protocol.js';
 
 const logger = new Logger('EngineSession');
@@ -24,7 +26,10 @@ export interface PlaybackFinished {
 }
 
 export type EngineSessionEvents = {
+  /** A raw frame (until configureVideo). */
   frame: [EngineFrame];
+  /** An encoded frame (after configureVideo). */
+  encodedFrame: [EncodedEngineFrame];
   playbackStarted: [];
   playbackFinished: [PlaybackFinished];
   /** Its worker closed (the session is closed now). */
@@ -48,6 +53,7 @@ export class EngineSession extends EnhancedEventEmitter<EngineSessionEvents> {
   private resumable = false;
   /** Speech samples played since playback_started: where a segment cut by a worker death had got to. */
   private playedSamples: number | undefined;
+  private video: { codec: VideoCodec; bitrateBps: number } | undefined;
 
   /** @internal sessions are made by EngineWorker.openSession */
   constructor(
@@ -84,9 +90,37 @@ export class EngineSession extends EnhancedEventEmitter<EngineSessionEvents> {
     return this.worker?.pid;
   }
 
-  /** Queues mono PCM (16, 24 or 48 kHz; Int16 or float in [-1, 1]) behind the audio already queued. */
-  async pushAudio(pcm: Float32Array | Int16Array, sampleRate: SampleRate): Promise<PushAudioResult> {
-    return this.live('pushAudio').request('pushAudio', { sessionId: this.id, pcm, sampleRate });
+  /**
+   * Queues mono PCM (16, 24 or 48 kHz; Int16 or float in [-1, 1]) behind the audio already queued. `receivedAtMs`
+   * (epoch ms, see epochMs) is when it reached the server: the frames it drives report latency from there.
+   */
+  async pushAudio(
+    pcm: Float32Array | Int16Array,
+    sampleRate: SampleRate,
+    receivedAtMs?: number,
+  ): Promise<PushAudioResult> {
+    const data = { sessionId: this.id, pcm, sampleRate, ...(receivedAtMs === undefined ? {} : { receivedAtMs }) };
+    return this.live('pushAudio').request('pushAudio', data);
+  }
+
+  /** Encode frames in the worker from now on ('encodedFrame' replaces 'frame'); kept across worker restarts. */
+  async configureVideo(codec: VideoCodec, bitrateBps: number): Promise<void> {
+    this.video = { codec, bitrateBps };
+    await this.live('configureVideo').request('configureVideo', { sessionId: this.id, codec, bitrateBps });
+  }
+
+  async requestKeyframe(): Promise<void> {
+    await this.live('requestKeyframe').request('requestKeyframe', { sessionId: this.id });
+  }
+
+  async setBitrate(bitrateBps: number): Promise<void> {
+    if (this.video) this.video.bitrateBps = bitrateBps;
+    await this.live('setBitrate').request('setBitrate', { sessionId: this.id, bitrateBps });
+  }
+
+  /** The encoding set by configureVideo, if any. */
+  get videoConfig(): { codec: VideoCodec; bitrateBps: number } | undefined {
+    return this.video ? { ...this.video } : undefined;
   }
 
   /** No more audio for now: what is queued plays out, then playbackFinished. */
@@ -122,9 +156,10 @@ export class EngineSession extends EnhancedEventEmitter<EngineSessionEvents> {
   }
 
   /** @internal */
-  frameReceived(frame: EngineFrame): void {
+  frameReceived(frame: EngineFrame | EncodedEngineFrame): void {
     if (this.playedSamples !== undefined && frame.speaking) this.playedSamples += frame.audio.length;
-    this.safeEmit('frame', frame);
+    if ('i420' in frame) this.safeEmit('frame', frame);
+    else this.safeEmit('encodedFrame', frame);
   }
 
   /** @internal */

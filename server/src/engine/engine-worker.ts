@@ -177,6 +177,8 @@ export class EngineWorker extends EnhancedEventEmitter<EngineWorkerEvents> {
       { sessionId: session.id, identityId: session.identityId, identityDir: session.identityDir },
       this.timeouts.open,
     );
+    const video = session.videoConfig;
+    if (video && !session.closed) await this.request('configureVideo', { sessionId: session.id, ...video });
     if (session.closed) {
       this.request('closeSession', { sessionId: session.id }).catch(() => {});
       return;
@@ -221,6 +223,9 @@ export class EngineWorker extends EnhancedEventEmitter<EngineWorkerEvents> {
       case 'frame':
         this.sessions.get(message.frame.sessionId)?.frameReceived(message.frame);
         this.safeEmit('frame', message.frame);
+        return;
+      case 'encodedFrame':
+        this.sessions.get(message.frame.sessionId)?.frameReceived(message.frame);
         return;
       case 'sessionEvent':
         this.sessions.get(message.event.sessionId)?.eventReceived(message.event);

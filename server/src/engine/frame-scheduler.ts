@@ -4,7 +4,7 @@
 // (sessions keep their audio: a dropped slot only delays speech) and counts them.
 import { MAX_BATCH, type Renderer } from '@splatcast/engine';
 import type { IdentityCache } from './identity-cache.js';
-import type { EngineFrame, SessionEvent, WorkerStats } from './protocol.js';
+import { type EngineFrame, epochMs, type SessionEvent, type WorkerStats } from './protocol.js';
 import type { FramePlan, WorkerSession } from './worker-session.js';
 
 export interface FrameSink {
@@ -72,9 +72,12 @@ export class FrameScheduler {
   /** Produces every session's frame of tick `tick` (the clock calls this; benchmarks may too). */
   runTick(tick: number): void {
     const t0 = performance.now();
+    const tickMs = epochMs();
     const plans: FramePlan[] = [];
     for (const session of this.sessions.values()) if (session.startTick <= tick) plans.push(session.plan(tick));
+    const featuresMs = epochMs();
     const images = this.render(plans);
+    const renderedMs = epochMs();
     plans.forEach((plan, i) => {
       for (const event of plan.before) this.sink.event(event);
       this.sink.frame({
@@ -86,6 +89,7 @@ export class FrameScheduler {
         i420: images[i] as Uint8Array,
         audio: plan.audio,
         speaking: plan.speaking,
+        timing: { audioArrivalMs: plan.audioArrivalMs, tickMs, featuresMs, renderedMs },
       });
       for (const event of plan.after) this.sink.event(event);
     });

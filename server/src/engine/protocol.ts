@@ -40,6 +40,12 @@ export const DEFAULT_WORKER_CONFIG: WorkerConfig = {
 };
 
 const sessionId = z.string().min(1).max(128);
+
+/** Codecs the worker encodes frames to (native/src: libvpx, OpenH264). */
+export const VIDEO_CODECS = ['vp8', 'h264'] as const;
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
+export const MIN_BITRATE_BPS = 10_000;
+export const MAX_BITRATE_BPS = 50_000_000;
 const bySession = z.object({ sessionId }).strict();
 
 export const requestSchemas = {
@@ -55,6 +61,8 @@ export const requestSchemas = {
         (v) => v instanceof Float32Array || v instanceof Int16Array,
         'expected mono PCM as a Float32Array or an Int16Array',
       ),
+      /** When the chunk reached the server (epoch ms): frames report their latency from it. */
+      receivedAtMs: z.number().finite().nonnegative().optional(),
     })
     .strict()
     .refine((r) => r.pcm.length <= r.sampleRate * MAX_CHUNK_SECONDS, {
@@ -66,6 +74,19 @@ export const requestSchemas = {
   /** clear_buffer: drop the queued audio at once and go idle. */
   interrupt: bySession,
   stats: z.object({}).strict(),
+  /** Encode the session's frames in the worker from now on (encodedFrame messages replace frame messages). */
+  configureVideo: z
+    .object({
+      sessionId,
+      codec: z.enum(VIDEO_CODECS),
+      bitrateBps: z.number().int().min(MIN_BITRATE_BPS).max(MAX_BITRATE_BPS),
+      /** Safety keyframe interval, frames; keyframes otherwise come on requestKeyframe (PLI/FIR). */
+      keyframeInterval: z.number().int().min(1).max(100000).optional(),
+    })
+    .strict(),
+  /** The next encoded frame is a keyframe. */
+  requestKeyframe: bySession,
+  setBitrate: z.object({ sessionId, bitrateBps: z.number().int().min(MIN_BITRATE_BPS).max(MAX_BITRATE_BPS) }).strict(),
 } as const;
 
 export type Method = keyof typeof requestSchemas;
@@ -117,6 +138,9 @@ export interface Results {
   endSegment: Empty;
   interrupt: InterruptResult;
   stats: WorkerStats;
+  configureVideo: Empty;
+  requestKeyframe: Empty;
+  setBitrate: Empty;
 }
 
 /** Sample rate of the audio frames carry: the engine's feature rate (log-mel at 16 kHz). */
@@ -136,6 +160,32 @@ export interface EngineFrame {
   audio: Float32Array;
   /** The frame carries speech (a playing segment's audio). */
   speaking: boolean;
+  timing: FrameTiming;
+}
+
+/** Where a frame's time went, epoch ms on the worker's clock (performance.timeOrigin + performance.now()). */
+export interface FrameTiming {
+  /** When the last audio sample this frame plays reached the server (undefined: idle frame, or not given). */
+  audioArrivalMs?: number;
+  /** The tick began: features of every frame in it computed from here. */
+  tickMs: number;
+  /** Features computed and the frame's AudioNet input built. */
+  featuresMs: number;
+  /** The batch holding the frame was rendered. */
+  renderedMs: number;
+  /** Encoded (encodedFrame only). */
+  encodedMs?: number;
+}
+
+/** A frame encoded in the worker (sessions after configureVideo): what the SFU packetises. */
+export interface EncodedEngineFrame extends Omit<EngineFrame, 'i420'> {
+  /** Undefined when the encoder fell behind and this frame's picture was dropped (its audio still plays). */
+  video?: { codec: VideoCodec; data: Uint8Array; keyframe: boolean };
+}
+
+/** Epoch milliseconds on a monotonic base, comparable between processes of one machine. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export type SessionEvent =
@@ -158,6 +208,7 @@ export type ChildMessage =
   | { kind: 'response'; id: number; ok: true; data: unknown }
   | { kind: 'response'; id: number; ok: false; error: ErrorReply }
   | { kind: 'frame'; frame: EngineFrame }
+  | { kind: 'encodedFrame'; frame: EncodedEngineFrame }
   | { kind: 'sessionEvent'; event: SessionEvent }
   /** A message the worker could not even attribute to a request. */
   | { kind: 'protocolError'; message: string }

@@ -29,6 +29,8 @@ export class Utterance {
   private segmentEnded = false;
   /** Frames taken so far. */
   private played = 0;
+  /** [16-kHz samples received after a chunk, when it arrived (epoch ms)], oldest first; played ones dropped. */
+  private arrivals: [number, number][] = [];
 
   constructor(private readonly audio: AudioConfig) {
     this.features = new FeatureWindow(audio);
@@ -62,15 +64,16 @@ export class Utterance {
     return (Math.max(0, this.samples - this.played * SAMPLES_PER_FRAME) * 1000) / SAMPLE_RATE;
   }
 
-  push(pcm: Float32Array, sampleRate: number): void {
+  /** Queues audio; `receivedAtMs` (epoch ms) is when it reached the server, for frames' latency. */
+  push(pcm: Float32Array, sampleRate: number, receivedAtMs?: number): void {
     if (this.segmentEnded) throw new Error('Utterance: push after end()');
     if (this.resampler && this.resampler.fromRate !== sampleRate) this.flushResampler();
-    if (sampleRate === SAMPLE_RATE) {
-      this.append(pcm);
-      return;
+    if (sampleRate === SAMPLE_RATE) this.append(pcm);
+    else {
+      this.resampler ??= new Resampler(sampleRate, SAMPLE_RATE);
+      this.append(this.resampler.push(pcm));
     }
-    this.resampler ??= new Resampler(sampleRate, SAMPLE_RATE);
-    this.append(this.resampler.push(pcm));
+    if (receivedAtMs !== undefined) this.arrivals.push([this.samples, receivedAtMs]);
   }
 
   /** Segment end: no more audio; the last frame is zero-padded. */
@@ -91,8 +94,9 @@ export class Utterance {
   }
 
   /** The next frame's AudioNet input and its 640 samples of audio. Call only when ready(). */
-  take(): { audioWindows: Float32Array; audio: Float32Array } {
+  take(): { audioWindows: Float32Array; audio: Float32Array; audioArrivalMs: number | undefined } {
     const u = this.played;
+    const audioArrivalMs = this.arrivalOf((u + 1) * SAMPLES_PER_FRAME);
     const audioWindows = audioWindowsAt(this.features, u);
     const audio = new Float32Array(SAMPLES_PER_FRAME);
     const from = u * SAMPLES_PER_FRAME - this.pcmStart;
@@ -101,7 +105,13 @@ export class Utterance {
     this.played++;
     this.features.discardBefore(this.played - this.audio.attentionBefore);
     this.trim();
-    return { audioWindows, audio };
+    return { audioWindows, audio, audioArrivalMs };
+  }
+
+  /** When the chunk that completed sample `end` arrived (the segment's last chunk for its zero-padded tail). */
+  private arrivalOf(end: number): number | undefined {
+    while (this.arrivals.length > 1 && (this.arrivals[0] as [number, number])[0] < end) this.arrivals.shift();
+    return this.arrivals[0]?.[1];
   }
 
   /** Feeds the log-mel stream one hop at a time until frame t's block can be built (or the audio runs out). */

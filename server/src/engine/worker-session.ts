@@ -17,6 +17,8 @@ export interface FramePlan {
   ptsMs: number;
   speaking: boolean;
   audio: Float32Array;
+  /** When the frame's last audio sample reached the server (epoch ms), for speech frames pushed with it. */
+  audioArrivalMs?: number;
   request: FrameRequest;
   /** Set on idle frames: equal (identity, track frame) pairs render once and are cached. */
   idleTrackFrame?: number;
@@ -47,7 +49,7 @@ export class WorkerSession {
     return this.segments.reduce((ms, s) => ms + s.bufferedMs, 0);
   }
 
-  pushAudio(pcm: Float32Array, sampleRate: number): number {
+  pushAudio(pcm: Float32Array, sampleRate: number, receivedAtMs?: number): number {
     const seconds = pcm.length / sampleRate;
     if (this.bufferedMs / 1000 + seconds > MAX_BUFFERED_SECONDS)
       throw new EngineError(
@@ -59,7 +61,7 @@ export class WorkerSession {
       segment = new Utterance(this.entry.identity.model.audio);
       this.segments.push(segment);
     }
-    segment.push(pcm, sampleRate);
+    segment.push(pcm, sampleRate, receivedAtMs);
     return this.bufferedMs;
   }
 
@@ -90,7 +92,7 @@ export class WorkerSession {
     const current = this.segments[0];
     if (current?.ready()) {
       const before: SessionEvent[] = current.started ? [] : [{ sessionId: this.id, type: 'playback_started' }];
-      const { audioWindows, audio } = current.take();
+      const { audioWindows, audio, audioArrivalMs } = current.take();
       const after: SessionEvent[] = [];
       if (current.finished) {
         this.segments.shift();
@@ -101,7 +103,8 @@ export class WorkerSession {
           interrupted: false,
         });
       }
-      return { ...base, speaking: true, audio, request: { identity, trackFrame, audioWindows }, before, after };
+      const request = { identity, trackFrame, audioWindows };
+      return { ...base, speaking: true, audio, audioArrivalMs, request, before, after };
     }
     if (current?.started) this.underrunCount++;
     return {

@@ -1,0 +1,160 @@
+// The streaming server assembled: engine workers, mediasoup workers, sessions, signalling, HTTP. `start` brings
+// them up in dependency order and `close` takes them down in reverse (stop accepting, end sessions, stop workers).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { persistentSecret } from './admin/secrets.js';
+import { mintDevToken } from './auth/dev-token.js';
+import { JwtTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import type { ServerConfig } from './config.js';
+import { EnginePool } from './engine/engine-pool.js';
+import { createHttpServer } from './http/http-server.js';
+import { DataDirIdentityResolver, FIXTURE_ID, type IdentityResolver } from './identities/identity-resolver.js';
+import { Logger } from './logger.js';
+import { SessionManager } from './session/session-manager.js';
+import { MediaWorkerPool } from './sfu/media-worker-pool.js';
+import { SignallingServer, STREAM_PATH } from './signalling/signalling-server.js';
+
+const logger = new Logger('StreamingServer');
+const run = promisify(execFile);
+
+export interface StreamingServerOptions {
+  config: ServerConfig;
+  /** Replaces the JWT verifier (tests). */
+  verifier?: TokenVerifier;
+  /** Replaces the data-directory resolver (tests, or another identity store). */
+  identities?: IdentityResolver;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export class StreamingServer {
+  private constructor(
+    readonly config: ServerConfig,
+    readonly http: Server,
+    readonly engines: EnginePool,
+    readonly media: MediaWorkerPool,
+    readonly sessions: SessionManager,
+    readonly signalling: SignallingServer,
+    readonly identities: IdentityResolver,
+    /** Set in development mode: mints a token for an identity. */
+    readonly devToken: ((identityId: string) => Promise<string>) | undefined,
+  ) {}
+
+  static async start(o: StreamingServerOptions): Promise<StreamingServer> {
+    const { config } = o;
+    const dataDir = path.resolve(config.admin.dataDir);
+    const resolver = new DataDirIdentityResolver(dataDir);
+    const identities = o.identities ?? resolver;
+    if (!o.identities && config.identities.fixture && !existsSync(resolver.fixtureDir))
+      await makeFixture(resolver.fixtureDir, config);
+    const secret =
+      config.auth.secret ?? config.admin.tokens.secret ?? (await persistentSecret(path.join(dataDir, 'token-secret')));
+    const tokenOptions = { secret, issuer: config.auth.issuer, audience: config.auth.audience };
+    const verifier = o.verifier ?? new JwtTokenVerifier(tokenOptions);
+    const dev = config.auth.devToken === 'auto' ? LOOPBACK.test(config.http.host) : config.auth.devToken;
+    const devToken = dev ? (identityId: string) => mintDevToken(tokenOptions, identityId) : undefined;
+
+    const e = config.engine;
+    const engines = await EnginePool.create({
+      workersPerDevice: e.workersPerDevice,
+      gpus: e.gpus,
+      worker: {
+        device: e.device,
+        width: e.width,
+        height: e.height,
+        maxSessions: e.maxSessionsPerWorker,
+        maxLookaheadMs: e.maxLookaheadMs,
+      },
+      restartDelayMs: 100,
+    });
+    let media: MediaWorkerPool;
+    try {
+      media = await MediaWorkerPool.create({ workers: config.media.workers });
+    } catch (error) {
+      engines.close();
+      throw error;
+    }
+    const sessions = new SessionManager({ config, verifier, identities, engines, media });
+    const http = createHttpServer({
+      demo: config.http.demo,
+      identities,
+      ...(devToken ? { devToken } : {}),
+      health: () => ({
+        ok: engines.workers.length > 0 && media.workerPids.length > 0,
+        detail: {
+          sessions: sessions.size,
+          engineWorkers: engines.workers.length,
+          mediaWorkers: media.workerPids.length,
+        },
+      }),
+    });
+    const signalling = new SignallingServer(http, sessions, media, config);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.http.port, config.http.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      engines.close();
+      media.close();
+      throw error;
+    }
+    return new StreamingServer(config, http, engines, media, sessions, signalling, identities, devToken);
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** ws://host:port/v1/stream */
+  get streamUrl(): string {
+    const host = this.config.http.host.includes(':') ? `[${this.config.http.host}]` : this.config.http.host;
+    return `ws://${host}:${this.port}${STREAM_PATH}`;
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
+    this.sessions.close();
+    this.signalling.close();
+    this.http.closeAllConnections();
+    this.media.close();
+    this.engines.close();
+    await Promise.all(this.engines.workers.map((w) => w.exited));
+  }
+}
+
+/** The built-in test identity, generated by the engine's CLI in a child process (this one stays free of the addon). */
+async function makeFixture(dir: string, config: ServerConfig): Promise<void> {
+  const cli = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('@splatcast/engine/package.json')),
+    'dist',
+    'cli',
+    'main.js',
+  );
+  logger.warn(
+    'no identity yet: generating the fixture identity "%s" (a test head, not a person) in %s',
+    FIXTURE_ID,
+    dir,
+  );
+  const i = config.identities;
+  await run(process.execPath, [
+    cli,
+    'fixture',
+    '--out',
+    dir,
+    '--face',
+    String(i.fixtureFaceGaussians),
+    '--mouth',
+    String(i.fixtureMouthGaussians),
+    '--seed',
+    '7',
+  ]);
+}
