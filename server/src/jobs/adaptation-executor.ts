@@ -3,14 +3,18 @@
 // package is published by the engine's atomic save; the runner's hook validates it and marks the identity ready.
 import { mkdir } from 'node:fs/promises';
 import { ensureDataset } from './dataset-stage.js';
-import { toJobProgress, trainIdentity } from './engine-training.js';
+import { scheduleFor, toJobProgress, trainIdentity } from './engine-training.js';
 import { type JobExecutor, JobFailure } from './executor.js';
 
 export interface AdaptationParams {
+  /** Training iterations in all (default: the engine's full schedule). */
   iterations?: number;
   size?: number;
   maxSeconds?: number;
-  /** The motion prior package folder to start from (resolved by the admin API from a prior id). */
+  /** Written into the package's manifest. */
+  name?: string;
+  consent?: { statement: string; recordedAt: string };
+  /** The motion prior chosen for the job (recorded; see the warning below). */
   priorDir?: string;
 }
 
@@ -25,18 +29,39 @@ export default function adaptationExecutor(): JobExecutor {
       const dataset = await ensureDataset(paths, params, context);
       context.signal.throwIfAborted();
       await mkdir(paths.checkpoints, { recursive: true });
-      context.progress({ stage: 'training', iteration: 0, total: params.iterations ?? 0 });
-      await trainIdentity({
+      const schedule = scheduleFor(params.iterations);
+      if (params.priorDir)
+        context.log('warn', "the engine's trainIdentity takes no motion prior yet: this identity trains without one");
+      const result = (await trainIdentity({
         dataset: paths.dataset,
         out: paths.package,
         device: context.device,
-        iterations: params.iterations,
+        schedule,
         checkpointDir: paths.checkpoints,
-        prior: params.priorDir,
+        // Often enough that a restart loses little: every 5 % of the run, at most every 500 iterations.
+        checkpointEvery: params.iterations ? Math.max(1, Math.min(500, Math.round(params.iterations / 20))) : 500,
+        ...(params.name &&
+          params.consent && {
+            identity: {
+              name: params.name,
+              consent: {
+                subjectConsent: true,
+                statement: params.consent.statement,
+                recordedAt: params.consent.recordedAt,
+              },
+            },
+          }),
         signal: context.signal,
         onProgress: (p) => context.progress(toJobProgress(p)),
-      });
-      return { frames: dataset.frames, datasetReused: dataset.reused };
+        onLog: (line) => context.log('info', line),
+      })) as { iterations?: number; seconds?: number; resumedAt?: number } | undefined;
+      return {
+        frames: dataset.frames,
+        datasetReused: dataset.reused,
+        iterations: result?.iterations ?? null,
+        trainingSeconds: result?.seconds ?? null,
+        resumedAt: result?.resumedAt ?? 0,
+      };
     },
   };
 }

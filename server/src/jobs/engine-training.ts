@@ -5,25 +5,51 @@
 import { JobFailure } from './executor.js';
 import type { JobProgress } from './job.js';
 
+/** What trainIdentity reports (engine/src/train/trainer.ts). */
 export interface TrainProgress {
   stage: string;
-  iteration: number;
+  /** Iterations done in all stages, of total. */
+  done: number;
   total: number;
   loss?: number;
   psnr?: number;
   etaSeconds?: number;
 }
 
+export interface TrainSchedule {
+  faceIterations: number;
+  staticIterations: number;
+  mouthIterations: number;
+  fuseIterations: number;
+}
+
 export interface TrainIdentityOptions {
   dataset: string;
   out: string;
   device: 'cpu' | 'cuda';
-  iterations?: number;
+  size?: number;
+  schedule?: Partial<TrainSchedule>;
   checkpointDir: string;
-  /** The motion prior package to start from (the default when absent). */
-  prior?: string;
+  checkpointEvery?: number;
+  identity?: { name: string; consent: { subjectConsent: boolean; statement: string; recordedAt: string | null } };
   signal: AbortSignal;
   onProgress: (progress: TrainProgress) => void;
+  onLog?: (line: string) => void;
+}
+
+/**
+ * A schedule of about `iterations` in all, split as the default one is (face 10,000 of which 1,000 static, mouth
+ * 4,000, fuse 1,000): small settings for CI, the default when absent.
+ */
+export function scheduleFor(iterations: number | undefined): Partial<TrainSchedule> | undefined {
+  if (iterations === undefined) return undefined;
+  const part = (share: number) => Math.max(1, Math.round((iterations * share) / 15000));
+  return {
+    faceIterations: part(10000),
+    staticIterations: part(1000),
+    mouthIterations: part(4000),
+    fuseIterations: part(1000),
+  };
 }
 
 export interface PretrainOptions {
@@ -31,6 +57,7 @@ export interface PretrainOptions {
   out: string;
   device: 'cpu' | 'cuda';
   iterations?: number;
+  checkpointEvery?: number;
   checkpointDir: string;
   signal: AbortSignal;
   onProgress: (progress: TrainProgress) => void;
@@ -58,8 +85,8 @@ export const pretrainMotionPrior = (options: PretrainOptions) =>
   ).then((train) => train(options));
 
 export const toJobProgress = (p: TrainProgress): JobProgress => ({
-  stage: p.stage,
-  iteration: p.iteration,
+  stage: `training: ${p.stage}`,
+  iteration: p.done,
   total: p.total,
   ...(p.loss !== undefined && { loss: p.loss }),
   ...(p.psnr !== undefined && { psnr: p.psnr }),

@@ -12,6 +12,9 @@ import type { Job } from '../../src/jobs/job.js';
 import { CONSENT, EVIDENCE, ffmpeg, uploadForm } from '../admin/helpers.js';
 import { alive, type Teardown, until } from '../helpers/fixture.js';
 
+// Slower than the suite's default per-file limit on a loaded 2-core machine (real prepare, restarted servers).
+t.setTimeout(10 * 60_000);
+
 const ENTRY = path.join(import.meta.dirname, 'fixtures', 'admin-entry.ts');
 
 interface Running {

@@ -93,6 +93,8 @@ export function jobRoutes(app: FastifyInstance, ctx: AdminContext): void {
           identityId: identity.id,
           params: {
             ...body.settings,
+            name: identity.name,
+            consent: { statement: identity.consent.statement, recordedAt: identity.consent.recordedAt },
             ...(prior && { priorId: prior.id, priorDir: ctx.dataDir.prior(prior.id) }),
           },
         });

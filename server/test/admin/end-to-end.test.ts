@@ -1,0 +1,90 @@
+// End to end with the real executors: a shared clip uploaded with consent -> an adaptation job (the engine's real
+// prepare, then its real trainIdentity at tiny CPU settings) -> the identity becomes ready -> a client token for it
+// -> an engine session (the streaming server's EngineWorker) renders it. Until @splatcast/engine exports
+// trainIdentity, the job must fail with exactly that reason after a complete, valid dataset, and the rest is skipped.
+import { readDatasetManifest } from '@splatcast/engine/dist/prepare/dataset-manifest.js';
+import { jwtVerify } from 'jose';
+import t from 'tap';
+import { DEFAULT_EXECUTORS } from '../../src/admin/admin-server.js';
+import type { IdentityRecord } from '../../src/admin/identity-catalog.js';
+import { EngineWorker } from '../../src/engine/engine-worker.js';
+import type { Job } from '../../src/jobs/job.js';
+import { DataDir } from '../../src/storage/data-dir.js';
+import { until } from '../helpers/fixture.js';
+import { MAY, noMedia, startAdmin, upload } from './helpers.js';
+
+// Slower than the suite's default per-file limit on a loaded 2-core machine (real prepare, restarted servers).
+t.setTimeout(20 * 60_000);
+
+const SECRET = 'end-to-end-secret-at-least-32-bytes-long';
+
+t.test('upload -> adaptation -> ready identity -> token -> rendered frames', { skip: noMedia }, async (t) => {
+  const h = await startAdmin(t, { tokens: { secret: SECRET } }, { executors: DEFAULT_EXECUTORS });
+  const created = await upload(h, MAY);
+  t.equal(created.status, 201, 'the clip passes every upload check, face screen included');
+  const identity = created.body as unknown as IdentityRecord;
+  const started = performance.now();
+  const submitted = await h.json<Job>('POST', '/v1/jobs', {
+    kind: 'adaptation',
+    identityId: identity.id,
+    device: 'cpu',
+    settings: { iterations: 60, size: 64, maxSeconds: 4 },
+  });
+  t.equal(submitted.status, 201);
+  let job = submitted.body;
+  const stages = new Set<string>();
+  await until(
+    () => {
+      void h.json<Job>('GET', `/v1/jobs/${job.id}`).then((r) => {
+        job = r.body;
+        if (job.progress) stages.add(job.progress.stage.split(' ')[0] as string);
+      });
+      return job.state === 'succeeded' || job.state === 'failed';
+    },
+    1_100_000,
+    'the adaptation job to end',
+  );
+  const seconds = (performance.now() - started) / 1000;
+  t.comment(`adaptation job ${job.state} after ${seconds.toFixed(1)} s; stages seen: ${[...stages].join(', ')}`);
+  const dataset = await readDatasetManifest(new DataDir(h.dataDir).identity(identity.id).dataset);
+  t.equal(dataset.size, 64, 'the real prepare wrote a valid dataset at the asked size');
+  t.ok(dataset.frameCount >= 95 && dataset.frameCount <= 105, `4 s at 25 fps (${dataset.frameCount} frames)`);
+  t.ok(stages.has('prepare:'), 'progress came through from prepare');
+
+  const engine = (await import('@splatcast/engine')) as Record<string, unknown>;
+  if (typeof engine.trainIdentity !== 'function') {
+    t.equal(job.state, 'failed');
+    t.equal(
+      job.error,
+      'identity training is not available: this build of @splatcast/engine exports no trainIdentity or adaptIdentity',
+    );
+    t.equal((await h.json('GET', `/v1/identities/${identity.id}`)).body.state, 'failed');
+    t.skip('training is not exported by @splatcast/engine yet: the ready identity, token and render steps wait for it');
+    return;
+  }
+  t.equal(job.state, 'succeeded', job.error ?? '');
+  const ready = (await h.json<IdentityRecord>('GET', `/v1/identities/${identity.id}`)).body;
+  t.equal(ready.state, 'ready');
+  t.ok(ready.package && ready.package.width === 64, 'the package is described on the identity');
+
+  const minted = await h.json<{ token: string }>('POST', '/v1/tokens', { identityId: identity.id, ttlSeconds: 120 });
+  const { payload } = await jwtVerify(minted.body.token, new TextEncoder().encode(SECRET), {
+    issuer: 'splatcast-admin',
+    audience: 'splatcast-stream',
+  });
+  t.equal(payload.idn, identity.id);
+
+  const worker = await EngineWorker.create({ device: 'cpu', width: 64, height: 64 });
+  t.teardown(() => {
+    worker.close();
+    return worker.exited;
+  });
+  const session = await worker.openSession({
+    identityId: payload.idn as string,
+    identityDir: new DataDir(h.dataDir).identity(identity.id).package,
+  });
+  let frames = 0;
+  session.on('frame', () => frames++);
+  await until(() => frames >= 5, 30_000, 'five rendered frames');
+  t.pass(`the adapted identity renders (${frames} frames)`);
+});
