@@ -62,9 +62,17 @@ export class DataDir {
     return this.inside('jobs', checked(id, 'job'));
   }
 
-  /** Creates the layout and clears what a previous run left half-done. */
+  /**
+   * Creates the layout and clears what a previous run left half-done: uploads in flight, and staging folders
+   * (dot-names) of atomic writes a crash interrupted.
+   */
   async prepare(): Promise<void> {
-    for (const dir of ['identities', 'priors', 'jobs']) await mkdir(path.join(this.root, dir), { recursive: true });
+    for (const dir of ['identities', 'priors', 'jobs']) {
+      const folder = path.join(this.root, dir);
+      await mkdir(folder, { recursive: true });
+      for (const entry of await readdir(folder))
+        if (entry.startsWith('.')) await rm(path.join(folder, entry), { recursive: true, force: true });
+    }
     await rm(this.incoming, { recursive: true, force: true });
     await mkdir(this.incoming, { recursive: true });
   }
