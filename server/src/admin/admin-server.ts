@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -43,10 +43,11 @@ import { UploadRejected } from './upload/upload-error.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.extname(fileURLToPath(import.meta.url));
+const executor = (name: string) => pathToFileURL(path.join(here, '..', 'jobs', `${name}${ext}`)).href;
 /** The executors the job processes load, per kind (next to this build: .js, or .ts under the test loader). */
 export const DEFAULT_EXECUTORS: Record<JobKind, string> = {
-  adaptation: new URL(`file://${path.join(here, '..', 'jobs', `adaptation-executor${ext}`)}`).href,
-  pretraining: new URL(`file://${path.join(here, '..', 'jobs', `pretraining-executor${ext}`)}`).href,
+  adaptation: executor('adaptation-executor'),
+  pretraining: executor('pretraining-executor'),
 };
 
 export interface AdminServerOptions {

@@ -1,5 +1,6 @@
 // /v1/jobs and /v1/priors over HTTP with test-double executors (a fixture package for adaptation, a small file for
 // pre-training): submit, progress, live events (SSE), logs, cancel, retry, the identity's states, priors.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -207,3 +208,67 @@ t.test(
     t.equal((await h.json('DELETE', `/v1/priors/${id}`)).status, 404);
   },
 );
+
+t.test('deleting an identity stops its job, ends its sessions and removes every file', { skip: noMedia }, async (t) => {
+  const kicked: string[] = [];
+  const sessions = {
+    list: async () => [
+      {
+        id: 'live-1',
+        identityId: 'x',
+        subject: 's',
+        startedAt: new Date().toISOString(),
+        worker: 'cpu',
+        state: 'streaming',
+      },
+    ],
+    kick: async (id: string) => {
+      kicked.push(id);
+      return true;
+    },
+  };
+  const h = await startAdmin(
+    t,
+    { uploads: { faceScreen: false } },
+    { executors: { adaptation: executor('fixture-adapter') }, sessions },
+  );
+  const identity = (await upload(h, MAY)).body as unknown as IdentityRecord;
+  sessions.list = async () => [
+    {
+      id: 'live-1',
+      identityId: identity.id,
+      subject: 's',
+      startedAt: new Date().toISOString(),
+      worker: 'cpu',
+      state: 'streaming',
+    },
+    {
+      id: 'live-2',
+      identityId: 'idn_99999999999999999999',
+      subject: 's',
+      startedAt: new Date().toISOString(),
+      worker: 'cpu',
+      state: 'streaming',
+    },
+  ];
+  const job = (
+    await h.json<Job>('POST', '/v1/jobs', {
+      kind: 'adaptation',
+      identityId: identity.id,
+      settings: { iterations: 5000 },
+    })
+  ).body;
+  for (let i = 0; i < 600; i++) {
+    if ((await h.json<Job>('GET', `/v1/jobs/${job.id}`)).body.progress) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const deleted = await h.json('DELETE', `/v1/identities/${identity.id}`);
+  t.equal(deleted.status, 200);
+  const after = (await h.json<Job>('GET', `/v1/jobs/${job.id}`)).body;
+  t.equal(after.state, 'cancelled');
+  t.equal(after.error, `identity ${identity.id} was deleted`);
+  t.same(kicked, ['live-1'], 'only its own sessions were ended');
+  t.equal((await h.json('GET', `/v1/identities/${identity.id}`)).status, 404);
+  t.equal((await h.json('POST', `/v1/jobs/${job.id}/retry`)).status, 404, 'its jobs cannot be retried');
+  t.same(await readdir(path.join(h.dataDir, 'identities')), []);
+});
