@@ -18,10 +18,10 @@ for step in "$@"; do
     train:*)
       name=${step#train:}
       python3 scripts/gpu/unpack-dataset.py out/gpu-data/$name /tmp/ds/$name
-      start=$(date +%s.%N)
+      start=$SECONDS
       timeout -s INT ${TRAIN_TIMEOUT:-300} $cli train --dataset /tmp/ds/$name --out /tmp/id/$name --device cuda \
         --report /tmp/r/train-$name.json ${TRAIN_ARGS:-} > /tmp/r/train-$name.log 2>&1
-      echo "train $name: exit $? in $(echo "$(date +%s.%N) - $start" | bc) s"; tail -c 600 /tmp/r/train-$name.log | tr '\r' '\n' | tail -4
+      echo "train $name: exit $? in $((SECONDS - start)) s"; tail -c 600 /tmp/r/train-$name.log | tr '\r' '\n' | tail -4
       $cli eval --identity /tmp/id/$name --dataset /tmp/ds/$name --device cuda --no-landmarks --no-video \
         --out /tmp/r/eval-$name > /tmp/r/eval-$name.log 2>&1
       grep -E '"(psnr|psnrFace|ssimFace|frames)"' /tmp/r/eval-$name.log | head -4
