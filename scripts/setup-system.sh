@@ -3,9 +3,14 @@
 #   cmake, g++, make  — build the native engine addon
 #   python3           — node-gyp builds of dependencies
 #   ffmpeg            — decoding uploads, muxing rendered video with audio
+#   pkg-config libvpx-dev libopenh264-dev — the server's video encoder addon (VP8, H.264)
+#   meson ninja-build libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev flatbuffers-compiler libabsl-dev
+#                     — building mediasoup's worker offline when its prebuilt one cannot be downloaded
+#   chromium          — the browser end-to-end tests (driven by playwright-core)
 # nvcc (CUDA toolkit 12.x/13.x) is optional: when present the engine also builds its CUDA backend.
 set -euo pipefail
-packages=(cmake g++ make python3 ffmpeg)
+packages=(cmake g++ make python3 ffmpeg pkg-config libvpx-dev libopenh264-dev
+  meson ninja-build libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev flatbuffers-compiler libabsl-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

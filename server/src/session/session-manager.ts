@@ -190,6 +190,7 @@ export class SessionManager implements SessionDirectory {
     }
     const session = new Session({ id, token, identity, engine, media: this.o.media, config: this.o.config });
     try {
+      await session.startEncoding();
       await session.attachMedia();
     } catch (error) {
       session.close();

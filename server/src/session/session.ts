@@ -91,6 +91,15 @@ export class Session extends EnhancedEventEmitter<SessionEvents> {
     return this.media;
   }
 
+  /**
+   * Encoded frames from the start, in the preferred codec (a client that decodes only another one switches it at
+   * its first consume): speaking events and timing flow even for agents that never receive video, and raw frames
+   * never cross the IPC channel.
+   */
+  async startEncoding(): Promise<void> {
+    await this.engine.configureVideo(this.options.config.media.videoCodecs[0] ?? 'vp8', this.bitrate);
+  }
+
   /** Creates the session's media on a router of `pool` (at start, and after its media worker died). */
   async attachMedia(): Promise<void> {
     const pool = this.options.media;
@@ -107,6 +116,7 @@ export class Session extends EnhancedEventEmitter<SessionEvents> {
       this.media = media;
       this.mediaSlot = slot;
       media.on('codec', (codec) => {
+        if (this.engine.videoConfig?.codec === codec) return;
         this.engine
           .configureVideo(codec, this.bitrate)
           .catch((error) => logger.warn('session %s: configureVideo: %s', this.id, (error as Error).message));
