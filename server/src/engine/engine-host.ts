@@ -113,9 +113,9 @@ export class EngineHost {
       case 'closeSession':
         return this.closeSession(parse(method, data));
       case 'pushAudio': {
-        const { sessionId, pcm, sampleRate, receivedAtMs } = parse(method, data);
+        const { sessionId, pcm, sampleRate, receivedAtMs, live } = parse(method, data);
         const samples = pcm instanceof Int16Array ? Float32Array.from(pcm, (v) => v / 32768) : pcm;
-        const bufferedMs = this.session(sessionId).pushAudio(samples, sampleRate, receivedAtMs);
+        const bufferedMs = this.session(sessionId).pushAudio(samples, sampleRate, receivedAtMs, live);
         return { bufferedMs } satisfies Results[typeof method];
       }
       case 'endSegment':

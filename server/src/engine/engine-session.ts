@@ -92,14 +92,22 @@ export class EngineSession extends EnhancedEventEmitter<EngineSessionEvents> {
 
   /**
    * Queues mono PCM (16, 24 or 48 kHz; Int16 or float in [-1, 1]) behind the audio already queued. `receivedAtMs`
-   * (epoch ms, see epochMs) is when it reached the server: the frames it drives report latency from there.
+   * (epoch ms, see epochMs) is when it reached the server: the frames it drives report latency from there. `live`
+   * audio (a microphone) skips ahead when the worker falls behind, instead of playing later and later.
    */
   async pushAudio(
     pcm: Float32Array | Int16Array,
     sampleRate: SampleRate,
     receivedAtMs?: number,
+    live = false,
   ): Promise<PushAudioResult> {
-    const data = { sessionId: this.id, pcm, sampleRate, ...(receivedAtMs === undefined ? {} : { receivedAtMs }) };
+    const data = {
+      sessionId: this.id,
+      pcm,
+      sampleRate,
+      ...(receivedAtMs === undefined ? {} : { receivedAtMs }),
+      ...(live ? { live } : {}),
+    };
     return this.live('pushAudio').request('pushAudio', data);
   }
 

@@ -63,6 +63,8 @@ export const requestSchemas = {
       ),
       /** When the chunk reached the server (epoch ms): frames report their latency from it. */
       receivedAtMs: z.number().finite().nonnegative().optional(),
+      /** Real-time audio (a microphone): it skips ahead when the worker drops tick slots, to stay real time. */
+      live: z.boolean().optional(),
     })
     .strict()
     .refine((r) => r.pcm.length <= r.sampleRate * MAX_CHUNK_SECONDS, {

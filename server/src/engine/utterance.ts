@@ -32,7 +32,11 @@ export class Utterance {
   /** [16-kHz samples received after a chunk, when it arrived (epoch ms)], oldest first; played ones dropped. */
   private arrivals: [number, number][] = [];
 
-  constructor(private readonly audio: AudioConfig) {
+  /** Live audio (a microphone): when the worker drops tick slots, its playback skips ahead to stay real time. */
+  constructor(
+    private readonly audio: AudioConfig,
+    readonly live = false,
+  ) {
     this.features = new FeatureWindow(audio);
   }
 
@@ -106,6 +110,16 @@ export class Utterance {
     this.features.discardBefore(this.played - this.audio.attentionBefore);
     this.trim();
     return { audioWindows, audio, audioArrivalMs };
+  }
+
+  /** Skips up to `frames` ready frames (their audio is not played); returns how many were skipped. */
+  skip(frames: number): number {
+    let skipped = 0;
+    while (skipped < frames && this.ready()) {
+      this.take();
+      skipped++;
+    }
+    return skipped;
   }
 
   /** When the chunk that completed sample `end` arrived (the segment's last chunk for its zero-padded tail). */

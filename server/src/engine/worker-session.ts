@@ -31,6 +31,8 @@ export class WorkerSession {
   /** Segments in play order: [0] plays (or waits for its first frame's audio), later ones were ended behind it. */
   private segments: Utterance[] = [];
   private underrunCount = 0;
+  private skippedCount = 0;
+  private lastFrameIndex: number | undefined;
 
   constructor(
     readonly id: string,
@@ -49,7 +51,12 @@ export class WorkerSession {
     return this.segments.reduce((ms, s) => ms + s.bufferedMs, 0);
   }
 
-  pushAudio(pcm: Float32Array, sampleRate: number, receivedAtMs?: number): number {
+  /** Live-audio frames skipped to catch up after dropped tick slots. */
+  get skippedFrames(): number {
+    return this.skippedCount;
+  }
+
+  pushAudio(pcm: Float32Array, sampleRate: number, receivedAtMs?: number, live = false): number {
     const seconds = pcm.length / sampleRate;
     if (this.bufferedMs / 1000 + seconds > MAX_BUFFERED_SECONDS)
       throw new EngineError(
@@ -57,8 +64,9 @@ export class WorkerSession {
         `session "${this.id}" would queue more than ${MAX_BUFFERED_SECONDS} s of audio; push closer to real time`,
       );
     let segment = this.segments.at(-1);
-    if (!segment || segment.ended) {
-      segment = new Utterance(this.entry.identity.model.audio);
+    if (!segment || segment.ended || segment.live !== live) {
+      if (segment && !segment.ended) segment.end();
+      segment = new Utterance(this.entry.identity.model.audio, live);
       this.segments.push(segment);
     }
     segment.push(pcm, sampleRate, receivedAtMs);
@@ -90,6 +98,11 @@ export class WorkerSession {
     const trackFrame = trackFrameAt(frameIndex, identity.tracks.frames);
     const base = { session: this, frameIndex, ptsMs: (frameIndex * 1000) / VIDEO_FPS };
     const current = this.segments[0];
+    // Dropped tick slots moved the media clock on: live speech skips as many frames so it stays real time (its
+    // latency would otherwise grow by 40 ms per dropped slot); pushed speech keeps every sample and plays later.
+    const dropped = this.lastFrameIndex === undefined ? 0 : frameIndex - this.lastFrameIndex - 1;
+    this.lastFrameIndex = frameIndex;
+    if (dropped > 0 && current?.live) this.skippedCount += current.skip(dropped);
     if (current?.ready()) {
       const before: SessionEvent[] = current.started ? [] : [{ sessionId: this.id, type: 'playback_started' }];
       const { audioWindows, audio, audioArrivalMs } = current.take();

@@ -1,16 +1,15 @@
 // The avatar's two tracks leaving the server: encoded frames from the engine worker become RTP on a video producer,
 // and the speech each frame carries becomes Opus on an audio producer, both on the session's DirectTransport.
 //
-// Timing: frame k of a session has video RTP time k*3600 (90 kHz) and speech RTP time k*1920 (48 kHz, two 20 ms
-// packets), and both leave as soon as the frame is encoded, the second speech packet 20 ms later. mediasoup's
-// sender reports map RTP time to the send clock, so the browser plays each frame's speech with its picture; since
-// the engine's ticks follow the monotonic clock and RTP time follows the tick index, audio and video cannot drift
-// apart or away from wall time however long the session runs. Every frame carries abs-capture-time: when the
+// Timing (MediaClock): frame k's picture and speech carry RTP times derived from k alone, and leave as soon as the
+// frame is encoded, the second speech packet 20 ms later. mediasoup's sender reports map RTP time to the send clock,
+// so the browser plays each frame's speech with its picture. Every frame carries abs-capture-time: when the
 // audio that drives it reached the server, so a client can measure audio-to-video latency from outside.
 import { randomInt } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { type EncodedEngineFrame, epochMs, type VideoCodec } from '../engine/protocol.js';
 import { EnhancedEventEmitter } from '../enhanced-events.js';
+import { MediaClock } from './media-clock.js';
 import { OpusEncoder } from './opus.js';
 import { h264Payloads, vp8Payloads } from './rtp/payloaders.js';
 import { keyframeRequests } from './rtp/rtcp.js';
@@ -18,9 +17,6 @@ import { absCaptureTime, writeRtpPacket } from './rtp/rtp-packet.js';
 
 export const ABS_CAPTURE_TIME_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
 const EXT_ID = 1;
-const VIDEO_TICKS_PER_FRAME = 3600;
-const AUDIO_TICKS_PER_FRAME = 1920;
-const AUDIO_TICKS_PER_PACKET = 960;
 const SPEECH_SAMPLES_PER_PACKET = 320;
 
 /** The RTP codec a producer of `codec` declares (mediasoup matches it to the router's codecs). */
@@ -61,8 +57,7 @@ export class AvatarStream extends EnhancedEventEmitter<AvatarStreamEvents> {
   private readonly videoPt: number;
   private videoSeq = randomInt(0, 0x10000);
   private audioSeq = randomInt(0, 0x10000);
-  private readonly videoBase = randomInt(0, 2 ** 32 - 1);
-  private readonly audioBase = randomInt(0, 2 ** 32 - 1);
+  readonly clock = new MediaClock();
   private pictureId = randomInt(0, 0x8000);
   private readonly timers = new Set<NodeJS.Timeout>();
   private isClosed = false;
@@ -133,7 +128,7 @@ export class AvatarStream extends EnhancedEventEmitter<AvatarStreamEvents> {
         frame.video.codec === 'vp8'
           ? vp8Payloads(frame.video.data, this.nextPictureId())
           : h264Payloads(frame.video.data);
-      const timestamp = (this.videoBase + frame.frameIndex * VIDEO_TICKS_PER_FRAME) >>> 0;
+      const timestamp = this.clock.video(frame.frameIndex);
       payloads.forEach((payload, i) => {
         const packet = writeRtpPacket({
           payloadType: this.videoPt,
@@ -151,11 +146,11 @@ export class AvatarStream extends EnhancedEventEmitter<AvatarStreamEvents> {
     } else this.counters.framesWithoutPicture++;
     this.counters.framesSent++;
     this.safeEmit('sent', frame, epochMs());
-    const audioTs = this.audioBase + frame.frameIndex * AUDIO_TICKS_PER_FRAME;
-    this.sendSpeech(frame.audio.subarray(0, SPEECH_SAMPLES_PER_PACKET), audioTs, extensions);
+    const k = frame.frameIndex;
+    this.sendSpeech(frame.audio.subarray(0, SPEECH_SAMPLES_PER_PACKET), this.clock.audio(k, 0), extensions);
     const later = setTimeout(() => {
       this.timers.delete(later);
-      this.sendSpeech(frame.audio.subarray(SPEECH_SAMPLES_PER_PACKET), audioTs + AUDIO_TICKS_PER_PACKET, extensions);
+      this.sendSpeech(frame.audio.subarray(SPEECH_SAMPLES_PER_PACKET), this.clock.audio(k, 1), extensions);
     }, 20);
     this.timers.add(later);
   }
@@ -176,7 +171,7 @@ export class AvatarStream extends EnhancedEventEmitter<AvatarStreamEvents> {
     const packet = writeRtpPacket({
       payloadType: 100,
       sequenceNumber: this.audioSeq++,
-      timestamp: timestamp >>> 0,
+      timestamp,
       ssrc: this.audioSsrc,
       marker: false,
       extensions,

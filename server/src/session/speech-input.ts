@@ -117,7 +117,7 @@ export class SpeechInput implements AudioSink {
   push(pcm: Int16Array, sampleRate: 48000, receivedAtMs: number): void {
     if (this.isClosed || this.engine.state !== 'open') return;
     this.micSegmentOpen = true;
-    this.engine.pushAudio(pcm, sampleRate, receivedAtMs).catch((error) => {
+    this.engine.pushAudio(pcm, sampleRate, receivedAtMs, true).catch((error) => {
       logger.debug('microphone audio dropped: %s', (error as Error).message);
     });
   }

@@ -274,3 +274,29 @@ t.test('the clock ticks from its start time and drops slots it missed', async (t
     'frame indices increase (with gaps where slots were dropped)',
   );
 });
+
+t.test(
+  'after dropped tick slots, live audio skips ahead to stay real time; pushed audio keeps every sample',
+  async (t) => {
+    const h = await harness(t);
+    const live = await h.open('live');
+    const pushed = await h.open('pushed');
+    const input = syntheticSpeech(2 * 16000, 16000);
+    live.pushAudio(input, 16000, undefined, true);
+    pushed.pushAudio(input, 16000);
+    for (let tick = 0; tick < 10; tick++) h.scheduler.runTick(tick);
+    // Ticks 10..14 are dropped (an overrun): the next tick is 15.
+    for (let tick = 15; tick < 20; tick++) h.scheduler.runTick(tick);
+    const speech = (id: string) => h.frames(id).filter((f) => f.speaking);
+    const audioAt = (id: string, frameIndex: number) => speech(id).find((f) => f.frameIndex === frameIndex)?.audio;
+    t.equal(live.skippedFrames, 5, 'five live frames skipped');
+    t.equal(pushed.skippedFrames, 0);
+    const liveFirst = speech('live')[0]?.frameIndex as number;
+    const pushedFirst = speech('pushed')[0]?.frameIndex as number;
+    // Live: frame 15 plays the audio that belongs to frame 15 of the session's clock; pushed: the next unplayed frame.
+    const expectLive = input.subarray((15 - liveFirst) * SAMPLES_PER_FRAME, (16 - liveFirst) * SAMPLES_PER_FRAME);
+    const expectPushed = input.subarray((10 - pushedFirst) * SAMPLES_PER_FRAME, (11 - pushedFirst) * SAMPLES_PER_FRAME);
+    t.same(Array.from(audioAt('live', 15) ?? []), Array.from(expectLive), 'live speech is where the clock is');
+    t.same(Array.from(audioAt('pushed', 15) ?? []), Array.from(expectPushed), 'pushed speech resumes where it was');
+  },
+);
