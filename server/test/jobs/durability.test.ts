@@ -117,7 +117,7 @@ t.test('killed mid-job: the restart resumes it from its checkpoint', async (t) =
 
   const second = await startServer(t, dataDir, {});
   const done = await poll(second, job.id, (j) => j.state === 'succeeded' || j.state === 'failed');
-  t.equal(done.state, 'succeeded');
+  t.equal(done.state, 'succeeded', done.error ?? '');
   t.equal(done.attempts, 2);
   const resumedFrom = done.result?.resumedFrom as number;
   t.ok(

@@ -49,7 +49,7 @@ async function setup(t: Teardown, slots: DeviceSlot[] = [{ device: 'cpu', concur
     db.close();
     await rm(root, { recursive: true, force: true });
   });
-  const settle = (id: string, timeout = 20000) =>
+  const settle = (id: string, timeout = 90_000) =>
     until(() => settled.has(id), timeout, `job ${id} to finish`).then(() => queue.get(id) as Promise<Job>);
   const settled = new Set<string>();
   queue.subscribe((c) => {
@@ -61,7 +61,7 @@ async function setup(t: Teardown, slots: DeviceSlot[] = [{ device: 'cpu', concur
     const off = queue.subscribe((c) => {
       if (c.type === 'job' && c.job.id === id && c.job.progress) seen = true;
     });
-    await until(() => seen, 20000, `job ${id} to make progress`);
+    await until(() => seen, 60_000, `job ${id} to make progress`);
     off();
   };
   return { queue, dataDir, runner, settle, ended, working };

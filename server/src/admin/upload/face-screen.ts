@@ -3,8 +3,7 @@
 // with). Adaptation tracks every frame later; this only spares the queue clips that cannot work.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { FaceDetector } from '@splatcast/engine/dist/prepare/face-detector.js';
-import { humanModelDir, loadModelFile } from '@splatcast/engine/dist/prepare/face-models.js';
+import type { FaceDetector } from '@splatcast/engine/dist/prepare/face-detector.js';
 import { UploadRejected } from './upload-error.js';
 
 const WIDTH = 320;
@@ -12,10 +11,16 @@ const SAMPLES = 6;
 
 let detector: Promise<FaceDetector> | undefined;
 
+/** The detector, loaded on first use (tfjs and the model stay out of a server that never screens). */
 function faceDetector(): Promise<FaceDetector> {
-  detector ??= loadModelFile(path.join(humanModelDir(), 'blazeface.json'), 'face detector').then(
-    (model) => new FaceDetector(model, 0.6),
-  );
+  detector ??= (async () => {
+    const { FaceDetector } = await import('@splatcast/engine/dist/prepare/face-detector.js');
+    const { humanModelDir, loadModelFile } = await import('@splatcast/engine/dist/prepare/face-models.js');
+    return new FaceDetector(await loadModelFile(path.join(humanModelDir(), 'blazeface.json'), 'face detector'), 0.6);
+  })();
+  detector.catch(() => {
+    detector = undefined;
+  });
   return detector;
 }
 

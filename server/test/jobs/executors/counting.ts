@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultModelConfig, makeFixtureIdentity } from '@splatcast/engine';
 import { type JobExecutor, JobFailure } from '../../../src/jobs/executor.js';
+import { writeFileAtomic } from '../../../src/storage/atomic.js';
 
 function smallModel() {
   const model = defaultModelConfig();
@@ -47,7 +48,8 @@ export default function counting(): JobExecutor {
         if (step === p.failAt) throw new JobFailure(`step ${step} is unlucky`);
         if (step === p.crashAt) process.exit(7);
         await new Promise((resolve) => setTimeout(resolve, stepMs));
-        await writeFile(checkpoint, JSON.stringify({ step: step + 1 }));
+        // Atomically, as a real trainer must: a kill mid-write leaves the previous checkpoint, never half of one.
+        await writeFileAtomic(checkpoint, JSON.stringify({ step: step + 1 }));
         progress({ stage: 'counting', iteration: step + 1, total: steps, loss: 1 / (step + 1) });
       }
       // As an adaptation inside a whole server (durability tests), end like one: with a loadable package.
