@@ -204,6 +204,15 @@ t.test('background plate: median of the seen pixels, holes filled smoothly', asy
   t.equal(seenErr, 0, 'seen pixels: the median (the passer-by ignored)');
   t.ok(holeErr < 25, `never-seen pixels filled close to the smooth wall (max error ${holeErr} of 255)`);
   t.equal(plate.seenFraction, 1 - holes / (size * size));
+  t.ok(plate.change < 1, `a still wall: background change ${plate.change.toFixed(2)} of 255`);
+  // A panning camera: the wall slides 3 px a frame, so the frames disagree with their median plate.
+  const panning = Array.from({ length: 9 }, (_, k) => {
+    const rgb = new Uint8Array(size * size * 3);
+    for (let i = 0; i < size * size; i++) rgb.set(wall(((i % size) + 3 * k) % size, Math.floor(i / size)), 3 * i);
+    return backgroundSample(rgb, new Uint8Array(size * size).fill(255), size);
+  });
+  const moved = estimateBackground(panning, size).change;
+  t.ok(moved > 5, `a panning camera: background change ${moved.toFixed(1)} of 255 (warned above 5)`);
 
   const frame = Uint8Array.of(200, 100, 0, 10, 20, 30);
   t.same(

@@ -27,6 +27,8 @@ export interface MaskOptions {
 export interface MaskReport {
   /** Fraction of the background plate's pixels seen as background in some sampled frame (the rest is filled). */
   backgroundSeen: number;
+  /** How much the background changes over the clip (estimateBackground's `change`, of 255). */
+  backgroundChange: number;
 }
 
 type Progress = (stage: string, done?: number, total?: number) => void;
@@ -43,6 +45,24 @@ export interface MaskJob {
   segmentation: SegmentationOptions;
 }
 
+/** Frames the matting model sees before a range's first frame. */
+const WARMUP = 8;
+
+/**
+ * RVM carries a memory from frame to frame: started cold, its first mattes are poorer for several frames, and
+ * where two workers' ranges meet they would differ. So it first sees the WARMUP frames just before the range (at
+ * the clip's start, the range's next frames in reverse, so the last one seen is next to frame 0).
+ */
+async function warmUp(segmenter: PersonSegmenter, job: MaskJob): Promise<void> {
+  const { dir, size, first, landmarks } = job;
+  const before = Math.min(WARMUP, first);
+  const [from, count] = before > 0 ? [first - before, before] : [first + 1, Math.min(WARMUP, landmarks.length - 1)];
+  const frames: Uint8Array[] = [];
+  for await (const rgb of readImageSequence(path.join(dir, FRAMES_DIR), size, 'rgb24', from, count)) frames.push(rgb);
+  if (before === 0) frames.reverse();
+  for (const rgb of frames) await segmenter.segment({ width: size, height: size, rgb });
+}
+
 /** Segments, masks and writes the job's frames; returns its background samples. */
 export async function maskRange(job: MaskJob, onFrame: () => void): Promise<BackgroundSample[]> {
   const { dir, size, first, landmarks } = job;
@@ -54,6 +74,7 @@ export async function maskRange(job: MaskJob, onFrame: () => void): Promise<Back
   const samples: BackgroundSample[] = [];
   let closed = false;
   try {
+    await warmUp(segmenter, job);
     let t = 0;
     for await (const rgb of readImageSequence(path.join(dir, FRAMES_DIR), size, 'rgb24', first, landmarks.length)) {
       const person = await segmenter.segment({ width: size, height: size, rgb });
@@ -162,5 +183,5 @@ export async function writeMasksAndPlates(
   const plate = estimateBackground(samples, size);
   await writeRgbPng(path.join(dir, BACKGROUND_PLATE), plate.rgb, size);
   await writeTorsoPlates(dir, size, frames, plate.rgb, progress);
-  return { backgroundSeen: plate.seenFraction };
+  return { backgroundSeen: plate.seenFraction, backgroundChange: plate.change };
 }

@@ -78,11 +78,13 @@ export function backgroundSample(rgb: Uint8Array, background: Uint8Array, size: 
   return { rgb, sure };
 }
 
-/** The plate (rgb24) from the samples, and the fraction of its pixels seen as background in at least one. */
+/** The plate (rgb24) from the samples; the fraction of its pixels seen as background in at least one; and how
+ * much the background changes over the clip: the mean absolute difference (of 255, per channel) between the samples'
+ * sure background and the plate (about 1-2 for a still camera, 10 for a hand-held one). */
 export function estimateBackground(
   samples: BackgroundSample[],
   size: number,
-): { rgb: Uint8Array; seenFraction: number } {
+): { rgb: Uint8Array; seenFraction: number; change: number } {
   const pixels = size * size;
   const rgb = new Float32Array(pixels * 3);
   const weight = new Float32Array(pixels);
@@ -112,7 +114,16 @@ export function estimateBackground(
     }
   if (seen === 0) rgb.fill(128);
   else pushPull(rgb, weight, size);
-  return { rgb: Uint8Array.from(rgb, (v) => Math.round(v)), seenFraction: seen / pixels };
+  const plate = Uint8Array.from(rgb, (v) => Math.round(v));
+  let [difference, count] = [0, 0];
+  for (const { rgb: frame, sure } of samples)
+    for (let i = 0; i < pixels; i++)
+      if (sure[i])
+        for (let ch = 0; ch < 3; ch++) {
+          difference += Math.abs((frame[3 * i + ch] as number) - (plate[3 * i + ch] as number));
+          count++;
+        }
+  return { rgb: plate, seenFraction: seen / pixels, change: count ? difference / count : 0 };
 }
 
 /** A frame's torso over the background plate: torso coverage of the frame's colour, the rest the plate's. */

@@ -48,6 +48,8 @@ import { FaceTracker, type FrameObservation, type TrackerOptions } from './track
 import { detectSpeech, type VoiceActivity } from './voice-activity.js';
 
 const run = promisify(execFile);
+/** Background change (of 255) above which the dataset gets a warning: still cameras measure 1-2.5, hand-held 10. */
+const MAX_BACKGROUND_CHANGE = 5;
 const require = createRequire(import.meta.url);
 
 export interface PrepareOptions {
@@ -201,6 +203,13 @@ export async function prepareDataset(video: string, out: string, options: Prepar
         ? [
             `the background is visible in only ${(100 * masks.backgroundSeen).toFixed(0)} % of the frame: most of the ` +
               'background plate is filled in, not seen',
+          ]
+        : []),
+      ...(masks.backgroundChange > MAX_BACKGROUND_CHANGE
+        ? [
+            `the background changes over the clip (it differs from the background plate by ${masks.backgroundChange.toFixed(1)} ` +
+              'of 255 on average): a moving camera or changing light; the plate is blurred and the head moves against ' +
+              'its background, so use a clip filmed from a fixed camera',
           ]
         : []),
     ];
