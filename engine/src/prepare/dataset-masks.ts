@@ -29,6 +29,8 @@ export interface MaskReport {
   backgroundSeen: number;
   /** How much the background changes over the clip (estimateBackground's `change`, of 255). */
   backgroundChange: number;
+  /** Seconds spent segmenting and writing the masks, and estimating and writing the plates. */
+  seconds: { masks: number; plates: number };
 }
 
 type Progress = (stage: string, done?: number, total?: number) => void;
@@ -173,6 +175,7 @@ export async function writeMasksAndPlates(
       segmentation: options.segmentation ?? {},
     };
   });
+  const started = performance.now();
   const settled = await Promise.allSettled(
     jobs.map((job) => (workers === 1 ? maskRange(job, onFrame) : maskRangeInWorker(job, onFrame))),
   );
@@ -180,8 +183,13 @@ export async function writeMasksAndPlates(
   if (failed) throw failed.reason;
   const samples = settled.flatMap((r) => (r as PromiseFulfilledResult<BackgroundSample[]>).value);
   progress('background plate');
+  const masked = performance.now();
   const plate = estimateBackground(samples, size);
   await writeRgbPng(path.join(dir, BACKGROUND_PLATE), plate.rgb, size);
   await writeTorsoPlates(dir, size, frames, plate.rgb, progress);
-  return { backgroundSeen: plate.seenFraction, backgroundChange: plate.change };
+  return {
+    backgroundSeen: plate.seenFraction,
+    backgroundChange: plate.change,
+    seconds: { masks: (masked - started) / 1000, plates: (performance.now() - masked) / 1000 },
+  };
 }

@@ -189,7 +189,10 @@ export async function prepareDataset(video: string, out: string, options: Prepar
         : null,
     ] as const);
     if (encoded) await writeEncodedAudio(path.join(staging, ENCODER_FILE), encoded);
+    // The masks and plates split of the stage (the audio models ran alongside).
     lap('masks');
+    timings.masks = masks.seconds.masks;
+    timings.plates = masks.seconds.plates;
 
     const minSpeech = options.minSpeechFraction ?? 0.4;
     const warnings = [
