@@ -11,6 +11,7 @@ import type { IdentityService } from './identity-service.js';
 import type { PriorCatalog } from './prior-catalog.js';
 import type { SessionDirectory } from './session-directory.js';
 import type { TokenMinter } from './token-minter.js';
+import type { ResumableUploads } from './upload/resumable.js';
 
 export interface AdminContext {
   config: AdminConfig;
@@ -24,5 +25,6 @@ export interface AdminContext {
   keys: ApiKeys;
   minter: TokenMinter;
   sessions: SessionDirectory;
+  resumable: ResumableUploads;
   logger: Logger;
 }

@@ -39,6 +39,7 @@ import { SHARED_SCHEMAS } from './schemas.js';
 import { persistentSecret } from './secrets.js';
 import { NO_SESSIONS, type SessionDirectory } from './session-directory.js';
 import { TokenMinter } from './token-minter.js';
+import { ResumableUploads } from './upload/resumable.js';
 import { UploadRejected } from './upload/upload-error.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -119,19 +120,14 @@ export class AdminServer {
         },
       },
     });
-    const context: AdminContext = {
-      config,
+    const resumable = new ResumableUploads({
       dataDir,
-      db,
-      queue,
-      runner,
-      catalog,
-      identities,
-      priors,
-      keys,
-      minter,
-      sessions,
+      maxBytes: Math.max(config.uploads.maxVideoBytes, config.uploads.maxEvidenceBytes),
+      ttlHours: config.uploads.resumableTtlHours,
       logger,
+    });
+    const context: AdminContext = {
+      ...{ config, dataDir, db, queue, runner, catalog, identities, priors, keys, minter, sessions, resumable, logger },
     };
     const app = await buildApp(context, () => server.ready);
     const server = new AdminServer(app, context);
@@ -161,6 +157,7 @@ export class AdminServer {
     this.ready = false;
     await this.app.close();
     await this.context.runner.close();
+    this.context.resumable.close();
     this.context.queue.close();
     measureQueue(undefined);
     this.context.db.close();
@@ -268,6 +265,7 @@ async function buildApp(ctx: AdminContext, ready: () => boolean): Promise<Fastif
   );
   opsRoutes(app, ctx, ready);
   identityRoutes(app, ctx);
+  ctx.resumable.register(app);
   jobRoutes(app, ctx);
   priorRoutes(app, ctx);
   sessionRoutes(app, ctx);

@@ -66,6 +66,8 @@ export const adminConfigSchema = z
           .int()
           .min(64 * 1024)
           .default(32 * MiB),
+        /** Unused resumable uploads are removed after this long. */
+        resumableTtlHours: z.number().min(0.01).default(24),
         /** Look for exactly one face in a few sampled frames before accepting an upload. */
         faceScreen: z.boolean().default(true),
       })

@@ -40,6 +40,11 @@ export class DataDir {
     return path.join(this.root, 'incoming');
   }
 
+  /** Resumable (tus) uploads: kept across restarts until used or expired. */
+  get uploads(): string {
+    return path.join(this.root, 'uploads');
+  }
+
   identity(id: string): IdentityPaths {
     const root = this.inside('identities', checked(id, 'idn'));
     return {
@@ -67,6 +72,7 @@ export class DataDir {
    * (dot-names) of atomic writes a crash interrupted.
    */
   async prepare(): Promise<void> {
+    await mkdir(this.uploads, { recursive: true });
     for (const dir of ['identities', 'priors', 'jobs']) {
       const folder = path.join(this.root, dir);
       await mkdir(folder, { recursive: true });

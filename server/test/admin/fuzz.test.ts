@@ -30,6 +30,10 @@ const ROUTES = [
   ['GET', '/v1/api-keys'],
   ['POST', '/v1/api-keys'],
   ['POST', '/v1/api-keys/{key}/rotate'],
+  ['POST', '/v1/uploads'],
+  ['HEAD', '/v1/uploads/{upl}'],
+  ['PATCH', '/v1/uploads/{upl}'],
+  ['DELETE', '/v1/uploads/{upl}'],
   ['GET', '/healthz'],
   ['GET', '/readyz'],
 ] as const;
@@ -132,13 +136,29 @@ t.test('10,000 fuzzed requests: no crash, no unexplained 5xx', async (t) => {
         job: segment('job'),
         pri: segment('pri'),
         key: segment('key'),
+        upl: segment('upl'),
         any: segment('s'),
       }),
       query: fc.dictionary(fc.constantFrom('state', 'kind', 'limit', 'offset', 'after', 'identityId', 'x'), weird, {
         maxKeys: 3,
       }),
       body: fc.oneof(jsonValue, fc.string(), fc.constant(undefined)),
-      contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),
+      contentType: fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/offset+octet-stream',
+        undefined,
+      ),
+      tus: fc.record(
+        {
+          'tus-resumable': fc.oneof(fc.constant('1.0.0'), weird),
+          'upload-length': fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }).map(String), weird),
+          'upload-offset': fc.oneof(fc.nat(100).map(String), weird),
+          'upload-metadata': fc.oneof(fc.constant(`filename ${Buffer.from('a.mp4').toString('base64')}`), weird),
+        },
+        { requiredKeys: [] },
+      ),
       auth,
     }),
     // The token endpoint with near-valid bodies, and with valid ones.
@@ -185,7 +205,7 @@ t.test('10,000 fuzzed requests: no crash, no unexplained 5xx', async (t) => {
       let url: string = template;
       if ('ids' in r) for (const [k, v] of Object.entries(r.ids)) url = url.replace(`{${k}}`, v);
       else url = url.replace(/\{(\w+)\}/g, 'x');
-      const headers: Record<string, string> = { authorization: r.auth };
+      const headers: Record<string, string> = { authorization: r.auth, ...('tus' in r ? r.tus : {}) };
       let payload: string | Buffer | undefined;
       if ('query' in r && Object.keys(r.query).length) url += `?${new URLSearchParams(r.query)}`;
       if ('body' in r && r.body !== undefined && method !== 'GET' && method !== 'DELETE') {
@@ -198,7 +218,13 @@ t.test('10,000 fuzzed requests: no crash, no unexplained 5xx', async (t) => {
         const m = multipart(r.parts);
         [payload, headers['content-type']] = [m.body, m.type];
       }
-      const response = await app.inject({ method, url, headers, payload });
+      // A request that never gets an answer is a failure too (a hijacked reply left hanging, say).
+      const response = await Promise.race([
+        app.inject({ method, url, headers, payload }),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer in 10 s: ${method} ${url}`)), 10_000).unref(),
+        ),
+      ]);
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
       if (response.statusCode >= 500) {
         const id = response.headers['x-request-id'];

@@ -1,11 +1,38 @@
 // /v1/identities: create from an upload (multipart, streamed), list, get, rename, delete, consent evidence.
 import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../../storage/ids.js';
 import type { AdminContext } from '../admin-context.js';
 import { IDENTITY_STATES } from '../identity-catalog.js';
 import { errors, idParams, ids, ref } from '../schemas.js';
-import { receiveUpload } from '../upload/receive.js';
+import { displayName, type ReceivedUpload, receiveUpload } from '../upload/receive.js';
+import { UploadRejected } from '../upload/upload-error.js';
+
+/** The JSON form: name, consent and two finished resumable uploads, moved into the upload's folder. */
+async function fromResumable(ctx: AdminContext, body: unknown, dir: string): Promise<ReceivedUpload> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new UploadRejected(
+      'bad-request',
+      'send the identity as multipart/form-data, or as JSON {name, consent, video, evidence} naming resumable uploads',
+    );
+  const { name, consent, video, evidence, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length)
+    throw new UploadRejected('bad-request', `unknown field ${JSON.stringify(displayName(unknown[0]))}`);
+  if (typeof name !== 'string')
+    throw new UploadRejected('bad-request', 'the name field is required (1-200 characters)');
+  await mkdir(dir, { recursive: true });
+  return {
+    fields: { name, ...(consent !== undefined && { consent: JSON.stringify(consent) }) },
+    ...(video !== undefined && {
+      video: await ctx.resumable.take(video, dir, 'video', ctx.config.uploads.maxVideoBytes),
+    }),
+    ...(evidence !== undefined && {
+      evidence: await ctx.resumable.take(evidence, dir, 'evidence', ctx.config.uploads.maxEvidenceBytes),
+    }),
+  };
+}
 
 export function identityRoutes(app: FastifyInstance, ctx: AdminContext): void {
   app.post(
@@ -16,8 +43,9 @@ export function identityRoutes(app: FastifyInstance, ctx: AdminContext): void {
         description:
           'multipart/form-data, streamed to disk: fields `name` and `consent` (JSON: subjectName, recordedBy, ' +
           'recordedAt, statement, subjectConsent: true), files `video` (MP4/MOV/WebM/MKV, 3-300 s, one face) and ' +
-          '`evidence` (PDF, PNG, JPEG, WAV, MP4, WebM or text). Every check runs before anything is kept; a ' +
-          'rejected upload leaves nothing on disk.',
+          '`evidence` (PDF, PNG, JPEG, WAV, MP4, WebM or text). Or application/json naming two finished resumable ' +
+          'uploads: `{name, consent, video: "upl_…", evidence: "upl_…"}`. Every check runs before anything is kept; ' +
+          'a rejected upload leaves nothing on disk.',
         tags: ['identities'],
         consumes: ['multipart/form-data'],
         response: { 201: ref('Identity'), ...errors(413, 422) },
@@ -25,9 +53,11 @@ export function identityRoutes(app: FastifyInstance, ctx: AdminContext): void {
     },
     async (request, reply) => {
       const staging = ctx.dataDir.inside('incoming', newId('upl'));
-      let received: Awaited<ReturnType<typeof receiveUpload>>;
+      let received: ReceivedUpload;
       try {
-        received = await receiveUpload(request, staging, ctx.config.uploads);
+        received = request.isMultipart()
+          ? await receiveUpload(request, staging, ctx.config.uploads)
+          : await fromResumable(ctx, request.body, staging);
       } catch (error) {
         await ctx.dataDir.remove(staging);
         throw error;

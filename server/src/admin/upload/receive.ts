@@ -37,6 +37,18 @@ export function displayName(name: string | undefined): string {
   return (name ?? '').replace(/[^\p{L}\p{N}\p{P}\p{Zs}]/gu, '_').slice(0, 200);
 }
 
+/** A stored file's size and first 4 KiB (what the type checks look at). */
+export async function readHead(file: string): Promise<{ bytes: number; head: Buffer }> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, 4096, 0);
+    return { bytes: (await handle.stat()).size, head: head.subarray(0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
+}
+
 function counter(limit: number, what: string): Transform {
   let seen = 0;
   return new Transform({
