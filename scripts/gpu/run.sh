@@ -13,7 +13,7 @@ for step in "$@"; do
   echo "=== $step $(date +%T)"
   case $step in
     test) node --test engine/dist/testing/gpu/ > /tmp/r/test-gpu.log 2>&1; tail -5 /tmp/r/test-gpu.log ;;
-    bench-train) node engine/dist/bench/train.js --json /tmp/r/bench-train.json > /tmp/r/bench-train.log 2>&1; head -9 /tmp/r/bench-train.log ;;
+    bench-train) node engine/dist/bench/train.js ${BENCH_ARGS:-} --json /tmp/r/bench-train.json > /tmp/r/bench-train.log 2>&1; head -9 /tmp/r/bench-train.log ;;
     bench-render) node engine/dist/bench/render.js --json /tmp/r/bench-render.json > /tmp/r/bench-render.log 2>&1; head -24 /tmp/r/bench-render.log ;;
     train:*)
       name=${step#train:}

@@ -5,19 +5,6 @@
 namespace splatcast {
 
 namespace {
-// The backward arguments (8.9 and 6.9 KB: eight and six per-segment pointer tables) live in constant memory, copied
-// there in stream order before each launch, rather than as kernel parameters: launches with parameters this large
-// read garbage tables on the lent H200 (under its sandboxed driver), while forwards of about 5 KB run fine.
-// Raw bytes, because the structs' default member initialisers would need dynamic initialisation.
-__constant__ alignas(16) unsigned char face_args_bytes[sizeof(FaceMotionBackwardArgs)];
-__constant__ alignas(16) unsigned char mouth_args_bytes[sizeof(MouthMotionBackwardArgs)];
-__device__ inline const FaceMotionBackwardArgs& face_args() {
-  return *reinterpret_cast<const FaceMotionBackwardArgs*>(face_args_bytes);
-}
-__device__ inline const MouthMotionBackwardArgs& mouth_args() {
-  return *reinterpret_cast<const MouthMotionBackwardArgs*>(mouth_args_bytes);
-}
-
 int params_of(const MlpLayout& L) { return NetOffsets(L).params; }
 
 int widest_of(std::initializer_list<const MlpLayout*> nets) {
@@ -60,10 +47,10 @@ __device__ inline void condition_grad(SharedTile dx, int first, const float* sca
 // partials of the audio attention, expression attention and decoder, the audio and e_enc sums, e_enc and the
 // encoder's one-row tiles, then the row tiles.
 __global__ void __launch_bounds__(kGradThreads)
-    face_motion_backward_kernel(const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
+    face_motion_backward_kernel(const __grid_constant__ FaceMotionBackwardArgs a,
+                                const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
                                 int spare_width) {
   extern __shared__ float4 shared4[];
-  const FaceMotionBackwardArgs& a = face_args();
   const FaceMotionLayout& L = a.layout;
   const int G = L.grid_dim, C = L.code_dim, E = L.expression_dim, X = L.decoder.input();
   const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
@@ -140,9 +127,8 @@ __global__ void __launch_bounds__(kGradThreads)
 // Face, kernel 2: a block per segment takes the summed d e_enc (left in grad_expression by kernel 1) through the
 // expression encoder, to its weights and to expression[seg][0 .. E-2] (d expression[E-1] = d e_enc[E-1] stays).
 __global__ void __launch_bounds__(kGradThreads)
-    face_code_backward_kernel(int spare_width) {
+    face_code_backward_kernel(const __grid_constant__ FaceMotionBackwardArgs a, int spare_width) {
   extern __shared__ float4 shared4[];
-  const FaceMotionBackwardArgs& a = face_args();
   const int s = blockIdx.x;
   if (a.seg.rows_of(s) == 0) return;
   const MlpLayout& L = a.layout.expression_encoder;
@@ -171,10 +157,10 @@ __global__ void __launch_bounds__(kGradThreads)
 // Mouth: shared memory holds the weight-gradient partials of the audio attention, decoder and hook scaler, the
 // audio and hook sums, then the row tiles: x = [h, a', hook] (decoder), xs = [h, hook] (hook scaler).
 __global__ void __launch_bounds__(kGradThreads)
-    mouth_motion_backward_kernel(const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
+    mouth_motion_backward_kernel(const __grid_constant__ MouthMotionBackwardArgs a,
+                                 const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
                                  int spare_width) {
   extern __shared__ float4 shared4[];
-  const MouthMotionBackwardArgs& a = mouth_args();
   const MouthMotionLayout& L = a.layout;
   const int G = L.grid_dim, C = L.code_dim, X = L.decoder.input(), S = L.hook_scaler.input();
   const int D = L.decoder.output();
@@ -267,7 +253,7 @@ __global__ void __launch_bounds__(kGradThreads)
 }
 }  // namespace
 
-void face_motion_backward_cuda(const FaceMotionBackwardArgs& a) {
+void face_motion_backward_kernels(const FaceMotionBackwardArgs& a) {
   const FaceMotionLayout& L = a.layout;
   const int C = L.code_dim, E = L.expression_dim, X = L.decoder.input();
   // The per-segment gradients are sums that blocks add into: start them at zero (also for empty segments).
@@ -285,20 +271,19 @@ void face_motion_backward_cuda(const FaceMotionBackwardArgs& a) {
                       tile_stride(L.decoder.output()) + 2 * spare;
   const GradLaunch launch = grad_plan(face_motion_backward_kernel, device, a.seg, fixed, per_row,
                                       "face_motion_backward");
-  mlp_cuda_check(cudaMemcpyToSymbolAsync(face_args_bytes, &a, sizeof(a)), "face_motion_backward arguments");
   face_motion_backward_kernel<<<launch.blocks.rows(), kGradThreads, launch.shared_bytes>>>(
-      launch.blocks, launch.block_rows, launch.tile_rows, spare);
+      a, launch.blocks, launch.block_rows, launch.tile_rows, spare);
   cuda::check_launch("face_motion_backward");
   const size_t code_bytes = sizeof(float) * (params_of(L.expression_encoder) + 3 * tile_stride(E - 1) + 2 * spare +
                                              net_tile_floats(L.expression_encoder));
   if (code_bytes > code_device.shared_limit)
     throw std::runtime_error("face_motion_backward: the expression encoder needs " + std::to_string(code_bytes) +
                              " bytes of shared memory, this GPU allows " + std::to_string(code_device.shared_limit));
-  face_code_backward_kernel<<<a.seg.count, kGradThreads, code_bytes>>>(spare);
+  face_code_backward_kernel<<<a.seg.count, kGradThreads, code_bytes>>>(a, spare);
   cuda::check_launch("face_motion_backward (expression encoder)");
 }
 
-void mouth_motion_backward_cuda(const MouthMotionBackwardArgs& a) {
+void mouth_motion_backward_kernels(const MouthMotionBackwardArgs& a) {
   const MouthMotionLayout& L = a.layout;
   const int C = L.code_dim;
   if (a.grad_audio) cuda::zero(a.grad_audio, sizeof(float) * a.seg.count * C);
@@ -313,9 +298,8 @@ void mouth_motion_backward_cuda(const MouthMotionBackwardArgs& a) {
                       2 * spare;
   const GradLaunch launch = grad_plan(mouth_motion_backward_kernel, device, a.seg, fixed, per_row,
                                       "mouth_motion_backward");
-  mlp_cuda_check(cudaMemcpyToSymbolAsync(mouth_args_bytes, &a, sizeof(a)), "mouth_motion_backward arguments");
   mouth_motion_backward_kernel<<<launch.blocks.rows(), kGradThreads, launch.shared_bytes>>>(
-      launch.blocks, launch.block_rows, launch.tile_rows, spare);
+      a, launch.blocks, launch.block_rows, launch.tile_rows, spare);
   cuda::check_launch("mouth_motion_backward");
 }
 
