@@ -5,6 +5,7 @@ export { HOP, LogMelStream, MEL_BANDS, SAMPLE_RATE } from './audio/log-mel.js';
 export { Resampler } from './audio/resample.js';
 export { median, randomAudioWindows } from './bench/sampling.js';
 export { chooseDevice, type DeviceChoice, type DeviceRequest } from './device.js';
+export { type EvalOptions, type EvalResult, evaluateIdentity } from './eval/evaluate.js';
 export { type FixtureOptions, makeFixtureIdentity } from './identity/fixture.js';
 export { type Identity, IdentityFormatError, loadIdentity } from './identity/package.js';
 export { type AudioConfig, defaultModelConfig, type ModelConfig } from './model/config.js';
@@ -14,3 +15,10 @@ export { DeviceIdentity } from './render/device-identity.js';
 export { type FrameRequest, trackFrameAt } from './render/frame-request.js';
 export { MAX_BATCH, type RenderedBatch, Renderer, type RendererOptions } from './render/renderer.js';
 export type { DeviceKind } from './tensor.js';
+export {
+  TrainingAborted,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+  trainIdentity,
+} from './train/trainer.js';
