@@ -20,12 +20,14 @@ export class MediaLink {
     this.stream = new MediaStream();
   }
 
+  /** `handlerName`: mediasoup-client's handler, where it cannot tell from a browser's user agent (Node + wrtc). */
   static async create(
     signalling: Signalling,
     routerRtpCapabilitiesJson: string,
     forceTcp: boolean,
+    handlerName?: types.BuiltinHandlerName,
   ): Promise<MediaLink> {
-    const device = await Device.factory();
+    const device = await Device.factory(handlerName ? { handlerName } : {});
     await device.load({ routerRtpCapabilities: JSON.parse(routerRtpCapabilitiesJson) });
     const link = new MediaLink(signalling, device, forceTcp);
     await link.receive();

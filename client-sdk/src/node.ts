@@ -19,6 +19,9 @@ export async function connect(options: NodeConnectOptions): Promise<AvatarClient
     ...rest,
     WebSocket: WebSocket as unknown as WebSocketLike,
     media: video ?? false,
+    // Node has no user agent for mediasoup-client to pick its handler by; @roamhq/wrtc is libwebrtc, as in Chrome.
+    createMedia: async (signalling, capabilities, forceTcp) =>
+      (await import('./media.js')).MediaLink.create(signalling, capabilities, forceTcp, 'Chrome111'),
     platform: `node ${process.version}`,
   });
 }
