@@ -32,6 +32,8 @@ export const streamingConfigSchema = z
         maxSessionsPerWorker: z.number().int().min(1).max(1024).default(32),
         /** Identities whose feature window looks further ahead than this are refused (the issue's ≤ 80 ms). */
         maxLookaheadMs: z.number().min(0).max(2000).default(80),
+        /** A warm spare engine process per device (identities in use preloaded) replaces a crashed worker at once. */
+        spareWorker: z.boolean().default(true),
       })
       .prefault({}),
     media: z

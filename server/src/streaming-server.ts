@@ -71,6 +71,7 @@ export class StreamingServer {
         maxLookaheadMs: e.maxLookaheadMs,
       },
       restartDelayMs: 100,
+      spareWorker: e.spareWorker,
     });
     let media: MediaWorkerPool;
     try {
@@ -127,7 +128,7 @@ export class StreamingServer {
     this.http.closeAllConnections();
     this.media.close();
     this.engines.close();
-    await Promise.all(this.engines.workers.map((w) => w.exited));
+    await this.engines.exited();
   }
 }
 

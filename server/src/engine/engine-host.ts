@@ -5,7 +5,7 @@ import { type DeviceKind, Renderer } from '@splatcast/engine';
 import { EngineError, toErrorReply } from '../errors.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { FrameScheduler } from './frame-scheduler.js';
-import { IdentityCache } from './identity-cache.js';
+import { IdentityCache, type IdentityEntry } from './identity-cache.js';
 import {
   type ChildMessage,
   describeIssues,
@@ -37,6 +37,8 @@ export class EngineHost {
   private readonly sessions = new Map<string, WorkerSession>();
   /** Sessions whose frames are encoded here (after configureVideo). */
   private readonly encoders = new Map<string, FrameEncoder>();
+  /** Identities loaded by preloadIdentity, by id, each holding one cache reference. */
+  private readonly preloaded = new Map<string, Promise<IdentityEntry>>();
   /** Session ids whose openSession is loading the identity (they count against maxSessions). */
   private readonly opening = new Set<string>();
   private readonly scheduler: FrameScheduler;
@@ -94,6 +96,7 @@ export class EngineHost {
     this.closed = true;
     this.scheduler.stop();
     this.sessions.clear();
+    this.preloaded.clear();
     for (const encoder of this.encoders.values()) encoder.close();
     this.encoders.clear();
     this.cache.dispose();
@@ -136,6 +139,11 @@ export class EngineHost {
         this.encoder(sessionId).setBitrate(bitrateBps);
         return {} satisfies Results[typeof method];
       }
+      case 'preloadIdentity':
+        return this.preloadIdentity(parse(method, data));
+      case 'releaseIdentity':
+        this.releaseIdentity(parse(method, data).identityId);
+        return {} satisfies Results[typeof method];
       default:
         throw new EngineError('invalid-request', `unknown method "${method satisfies never}"`);
     }
@@ -165,6 +173,29 @@ export class EngineHost {
     } finally {
       this.opening.delete(sessionId);
     }
+  }
+
+  private async preloadIdentity({ identityId, identityDir }: RequestData<'preloadIdentity'>): Promise<Empty> {
+    // Preloading twice is harmless (the spare's parent may retry after a timeout): one reference per identity.
+    let pending = this.preloaded.get(identityId);
+    if (!pending) {
+      pending = this.cache.acquire(identityId, identityDir);
+      this.preloaded.set(identityId, pending);
+      pending.catch(() => this.preloaded.delete(identityId));
+    }
+    await pending;
+    return {};
+  }
+
+  private releaseIdentity(identityId: string): void {
+    const pending = this.preloaded.get(identityId);
+    if (!pending) return;
+    this.preloaded.delete(identityId);
+    // A load still in flight is released when it lands (or failed, holding nothing).
+    pending.then(
+      (entry) => this.cache.release(entry),
+      () => {},
+    );
   }
 
   private configureVideo({ sessionId, codec, bitrateBps, keyframeInterval }: RequestData<'configureVideo'>): Empty {
@@ -213,6 +244,7 @@ export class EngineHost {
       ...this.scheduler.stats(),
       sessions: this.sessions.size,
       identities: this.cache.size,
+      preloadedIdentities: this.preloaded.size,
       underruns,
       idleCacheBytes: this.cache.idleCacheBytes,
     };

@@ -1,12 +1,15 @@
 // Engine workers supervised: N processes per GPU (or on the CPU when there is none), sessions placed on the
-// least-loaded one, a worker that dies restarted (with backoff while it keeps failing) and its sessions opened
-// there again: identity reloaded, audio state reset, the same EngineSession objects resuming.
+// least-loaded one, a worker that dies replaced and its sessions opened there again (audio state reset, the same
+// EngineSession objects resuming). The replacement is the device's warm spare when it has one (started, identities
+// in use preloaded: sessions resume in a few hundred milliseconds instead of a process start and identity load);
+// otherwise, and while replacements keep failing, a fresh process with backoff.
 import { EnhancedEventEmitter } from '../enhanced-events.js';
 import { EngineError } from '../errors.js';
 import { Logger } from '../logger.js';
 import type { EngineSession } from './engine-session.js';
 import { EngineWorker, type EngineWorkerOptions, type OpenSessionOptions, type WorkerExit } from './engine-worker.js';
 import { DEFAULT_WORKER_CONFIG } from './protocol.js';
+import { WarmSpare } from './warm-spare.js';
 
 const logger = new Logger('EnginePool');
 const MAX_RESTART_DELAY_MS = 5000;
@@ -20,14 +23,19 @@ export interface EnginePoolOptions {
    */
   gpus?: number[];
   worker?: EngineWorkerOptions;
-  /** Delay before restarting a worker that died, doubled while restarts keep failing, up to 5 s (default 0). */
+  /**
+   * Delay before starting a fresh worker for one that died, doubled while restarts keep failing, up to 5 s
+   * (default 0). Taking over a warm spare does not wait.
+   */
   restartDelayMs?: number;
+  /** Keep a warm spare worker per device to replace a dead one at once (default true). */
+  spareWorker?: boolean;
 }
 
 export type EnginePoolEvents = {
   workerdied: [EngineWorker, WorkerExit];
-  /** A replacement worker runs and the dead one's sessions were opened on it. */
-  workerrestarted: [EngineWorker];
+  /** A replacement worker runs and the dead one's sessions were opened on it (`fromSpare`: it was the warm spare). */
+  workerrestarted: [EngineWorker, { fromSpare: boolean; resumeMs: number }];
 };
 
 export type EnginePoolObserverEvents = { close: [] };
@@ -35,6 +43,8 @@ export type EnginePoolObserverEvents = { close: [] };
 /** One worker position: its current process and the sessions placed on it (kept across restarts). */
 interface Slot {
   readonly env: NodeJS.ProcessEnv;
+  /** The warm spare of the slot's device (shared by its slots), if spares are on. */
+  readonly spare: WarmSpare | undefined;
   worker: EngineWorker | undefined;
   ready: Promise<EngineWorker>;
   readonly sessions: Set<EngineSession>;
@@ -47,6 +57,7 @@ const load = (slot: Slot) => slot.sessions.size + slot.opening;
 export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
   readonly observer = new EnhancedEventEmitter<EnginePoolObserverEvents>();
   private readonly slots: Slot[] = [];
+  private readonly spares: WarmSpare[] = [];
   private readonly maxSessions: number;
   private readonly restartDelayMs: number;
   private isClosed = false;
@@ -59,6 +70,8 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
       pool.close();
       throw error;
     }
+    // Spares start once the workers run, so that they do not slow the server's start.
+    for (const spare of pool.spares) spare.replenish();
     return pool;
   }
 
@@ -70,22 +83,38 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
     this.maxSessions = options.worker?.maxSessions ?? DEFAULT_WORKER_CONFIG.maxSessions;
     this.restartDelayMs = options.restartDelayMs ?? 0;
     const devices: (number | undefined)[] = options.gpus?.length ? options.gpus : [undefined];
-    for (const gpu of devices)
+    for (const gpu of devices) {
+      const env = gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(gpu) };
+      const spare =
+        (options.spareWorker ?? true)
+          ? new WarmSpare(() => EngineWorker.create({ ...options.worker, env }))
+          : undefined;
+      if (spare) this.spares.push(spare);
       for (let i = 0; i < perDevice; i++) {
-        const env = gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(gpu) };
-        const slot = { env, worker: undefined, sessions: new Set(), opening: 0 } as Omit<Slot, 'ready'> as Slot;
+        const slot = { env, spare, worker: undefined, sessions: new Set(), opening: 0 } as Omit<Slot, 'ready'> as Slot;
         slot.ready = this.startWorker(slot, false);
         this.slots.push(slot);
       }
+    }
   }
 
   get closed(): boolean {
     return this.isClosed;
   }
 
-  /** The running workers (a restarting slot has none). */
+  /** The running workers (a restarting slot has none; spares are not counted). */
   get workers(): EngineWorker[] {
     return this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+  }
+
+  /** The warm spares running now (one per device at most). */
+  get spareWorkers(): EngineWorker[] {
+    return this.spares.flatMap((spare) => (spare.current ? [spare.current] : []));
+  }
+
+  /** Resolves once every spare that is starting runs (tests and benchmarks wait for it). */
+  async sparesReady(): Promise<void> {
+    await Promise.all(this.spares.map((spare) => spare.ready()));
   }
 
   /** Opens a session on the worker with the fewest sessions (waiting for it if it is restarting). */
@@ -100,7 +129,11 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
       const session = await worker.openSession(options);
       session.enableResume();
       slot.sessions.add(session);
-      session.on('@close', () => slot.sessions.delete(session));
+      slot.spare?.retain(options.identityId, options.identityDir);
+      session.on('@close', () => {
+        slot.sessions.delete(session);
+        slot.spare?.release(options.identityId);
+      });
       return session;
     } finally {
       slot.opening--;
@@ -110,6 +143,7 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    for (const spare of this.spares) spare.close();
     for (const slot of this.slots) {
       slot.worker?.close();
       // Sessions of a restarting slot have no worker to cascade from.
@@ -119,8 +153,30 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
     this.observer.safeEmit('close');
   }
 
+  /** After close(): resolves once every worker and spare process has exited. */
+  async exited(): Promise<void> {
+    await Promise.all([
+      ...this.slots.map((slot) => slot.worker?.exited),
+      ...this.spares.map((spare) => spare.exited()),
+    ]);
+  }
+
   /** Starts the slot's worker, retrying with backoff while the pool is open; re-opens the slot's sessions. */
   private async startWorker(slot: Slot, restart: boolean): Promise<EngineWorker> {
+    const since = performance.now();
+    if (restart) {
+      const taken = await slot.spare?.take();
+      if (taken && !this.isClosed) {
+        this.attach(slot, taken.worker);
+        await this.resumeSessions(slot, taken.worker, true, since);
+        // The sessions hold their identities now; what only the spare needed is freed.
+        for (const id of taken.preloaded)
+          taken.worker.releaseIdentity(id).catch((error: Error) => logger.debug('releaseIdentity: %s', error.message));
+        slot.spare?.replenish();
+        return taken.worker;
+      }
+      taken?.worker.close();
+    }
     let delay = this.restartDelayMs;
     for (;;) {
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -131,9 +187,11 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
           worker.close();
           throw new EngineError('invalid-state', 'the engine pool is closed');
         }
-        slot.worker = worker;
-        worker.on('died', (exit) => this.workerDied(slot, worker, exit));
-        if (restart) await this.resumeSessions(slot, worker);
+        this.attach(slot, worker);
+        if (restart) {
+          await this.resumeSessions(slot, worker, false, since);
+          slot.spare?.replenish();
+        }
         return worker;
       } catch (error) {
         if (!restart || this.isClosed) throw error;
@@ -143,12 +201,17 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
     }
   }
 
-  private async resumeSessions(slot: Slot, worker: EngineWorker): Promise<void> {
+  private attach(slot: Slot, worker: EngineWorker): void {
+    slot.worker = worker;
+    worker.on('died', (exit) => this.workerDied(slot, worker, exit));
+  }
+
+  private async resumeSessions(slot: Slot, worker: EngineWorker, fromSpare: boolean, since: number): Promise<void> {
     await Promise.all(
       [...slot.sessions].map((session) =>
         session.state === 'resuming'
           ? worker.adopt(session).catch((error: Error) => {
-              // A worker that died meanwhile is restarted again and the session waits for that one.
+              // A worker that died meanwhile is replaced again and the session waits for that one.
               if (worker.died) return;
               logger.error('session %s could not resume: %s', session.id, error.message);
               session.workerClosed();
@@ -156,7 +219,15 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
           : undefined,
       ),
     );
-    this.safeEmit('workerrestarted', worker);
+    const resumeMs = performance.now() - since;
+    logger.warn(
+      'engine worker %d took over %d session(s) in %d ms (%s)',
+      worker.pid,
+      slot.sessions.size,
+      Math.round(resumeMs),
+      fromSpare ? 'warm spare' : 'fresh process',
+    );
+    this.safeEmit('workerrestarted', worker, { fromSpare, resumeMs });
   }
 
   private workerDied(slot: Slot, worker: EngineWorker, exit: WorkerExit): void {

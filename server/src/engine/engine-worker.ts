@@ -146,6 +146,16 @@ export class EngineWorker extends EnhancedEventEmitter<EngineWorkerEvents> {
     return session;
   }
 
+  /** Loads an identity onto the device before any session needs it (what a warm spare does). */
+  async preloadIdentity(identityId: string, identityDir: string): Promise<void> {
+    await this.request('preloadIdentity', { identityId, identityDir }, this.timeouts.open);
+  }
+
+  /** Drops what preloadIdentity holds (sessions using the identity keep it loaded). */
+  async releaseIdentity(identityId: string): Promise<void> {
+    await this.request('releaseIdentity', { identityId });
+  }
+
   stats(): Promise<WorkerStats> {
     return this.request('stats', {});
   }

@@ -12,7 +12,10 @@ export interface FrameSink {
   event(event: SessionEvent): void;
 }
 
-export type SchedulerStats = Omit<WorkerStats, 'sessions' | 'identities' | 'underruns' | 'idleCacheBytes'>;
+export type SchedulerStats = Omit<
+  WorkerStats,
+  'sessions' | 'identities' | 'preloadedIdentities' | 'underruns' | 'idleCacheBytes'
+>;
 
 export class FrameScheduler {
   readonly periodMs: number;

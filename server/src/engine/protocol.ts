@@ -47,11 +47,11 @@ export type VideoCodec = (typeof VIDEO_CODECS)[number];
 export const MIN_BITRATE_BPS = 10_000;
 export const MAX_BITRATE_BPS = 50_000_000;
 const bySession = z.object({ sessionId }).strict();
+const identityId = z.string().min(1).max(256);
+const identityDir = z.string().min(1).max(4096);
 
 export const requestSchemas = {
-  openSession: z
-    .object({ sessionId, identityId: z.string().min(1).max(256), identityDir: z.string().min(1).max(4096) })
-    .strict(),
+  openSession: z.object({ sessionId, identityId, identityDir }).strict(),
   closeSession: bySession,
   pushAudio: z
     .object({
@@ -89,6 +89,12 @@ export const requestSchemas = {
   /** The next encoded frame is a keyframe. */
   requestKeyframe: bySession,
   setBitrate: z.object({ sessionId, bitrateBps: z.number().int().min(MIN_BITRATE_BPS).max(MAX_BITRATE_BPS) }).strict(),
+  /**
+   * Load an identity onto the device ahead of any session (a warm spare worker holds the identities in use, so
+   * sessions moved onto it after a crash resume without loading them). Holds one reference until releaseIdentity.
+   */
+  preloadIdentity: z.object({ identityId, identityDir }).strict(),
+  releaseIdentity: z.object({ identityId }).strict(),
 } as const;
 
 export type Method = keyof typeof requestSchemas;
@@ -114,6 +120,8 @@ export interface InterruptResult {
 export interface WorkerStats {
   sessions: number;
   identities: number;
+  /** Identities held by preloadIdentity (a warm spare's), whether or not a session uses them. */
+  preloadedIdentities: number;
   ticks: number;
   /** Ticks that started more than a quarter period after their slot. */
   lateTicks: number;
@@ -143,6 +151,8 @@ export interface Results {
   configureVideo: Empty;
   requestKeyframe: Empty;
   setBitrate: Empty;
+  preloadIdentity: Empty;
+  releaseIdentity: Empty;
 }
 
 /** Sample rate of the audio frames carry: the engine's feature rate (log-mel at 16 kHz). */

@@ -52,10 +52,14 @@ export function syntheticSpeech(samples: number, sampleRate: number, seed = 1): 
   return out;
 }
 
-/** Resolves once `predicate` holds (polled), or rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Resolves once `predicate` holds (polled; it may be async), or rejects after `timeoutMs`. */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -20,15 +20,19 @@ async function engineSessions(): Promise<number> {
   return stats.reduce((n, s) => n + s.sessions, 0);
 }
 
-// The 2 s goal is a performance figure (measured by bench:latency's restart probe), not asserted here: under the
-// test loader on a loaded 2-core machine a fresh worker alone takes seconds to start.
-t.test('a killed engine worker: the session resumes on the restarted worker', async (t) => {
+// The goal (resumed within 2 s) is a performance figure, printed as a comment rather than asserted: the takeover
+// by the warm spare takes tens of milliseconds, but a loaded 2-core CI machine can stall any process for seconds.
+t.test('a killed engine worker: the session resumes on the warm spare, and a new spare starts', async (t) => {
   const client = await TestClient.open(server);
   const session = server.sessions.sessions[0];
   if (!session) throw new Error('no session');
   const before = session.engine.workerPid as number;
   let frames = 0;
   session.engine.on('encodedFrame', () => frames++);
+  // The warm spare starts behind the server; in service it has long been up when a worker dies.
+  await server.engines.sparesReady();
+  const spare = server.engines.spareWorkers[0]?.pid;
+  t.ok(spare, 'a warm spare runs');
   const killedAt = performance.now();
   process.kill(before, 'SIGKILL');
   const error = await client.next(
@@ -38,7 +42,11 @@ t.test('a killed engine worker: the session resumes on the restarted worker', as
   await new Promise<void>((resolve) => session.engine.once('resumed', () => resolve()));
   const resumedMs = performance.now() - killedAt;
   t.comment(`resumed ${resumedMs.toFixed(0)} ms after the kill`);
-  t.not(session.engine.workerPid, before, 'on a new process');
+  t.equal(session.engine.workerPid, spare, 'on the process that was the warm spare');
+  await until(() => server.engines.spareWorkers.length === 1, 30_000, 'a new spare');
+  await server.engines.sparesReady();
+  const next = server.engines.spareWorkers[0]?.pid;
+  t.not(next, spare, 'a new spare runs behind it');
   const at = frames;
   await until(() => frames > at + 5, 5000, 'frames after the restart');
   t.ok(session.engine.videoConfig, 'still encoding');
