@@ -10,6 +10,7 @@ import { EngineError } from '../errors.js';
 import { Logger } from '../logger.js';
 import { WorkerChannel } from './channel.js';
 import { EngineSession } from './engine-session.js';
+import { PARENT_PID_ENV } from './parent-watch.js';
 import {
   type ChildMessage,
   DEFAULT_WORKER_CONFIG,
@@ -89,7 +90,7 @@ export class EngineWorker extends EnhancedEventEmitter<EngineWorkerEvents> {
       throw new EngineError('invalid-request', `EngineWorker options: ${describeIssues(parsed.error)}`);
     const child = fork(WORKER_ENTRY, [JSON.stringify(parsed.data)], {
       serialization: 'advanced',
-      env: env ?? process.env,
+      env: { ...(env ?? process.env), [PARENT_PID_ENV]: String(process.pid) },
     });
     const worker = new EngineWorker(child, parsed.data, {
       request: requestTimeoutMs ?? 5000,

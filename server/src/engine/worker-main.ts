@@ -2,6 +2,7 @@
 // WorkerConfig as JSON. Exit codes: 0 closed, 1 fatal error (reported first as a 'fatal' message), 2 bad start.
 import { chooseDevice } from '@splatcast/engine';
 import { EngineHost } from './engine-host.js';
+import { watchParent } from './parent-watch.js';
 import { type ChildMessage, describeIssues, EXIT_BAD_START, EXIT_FATAL, workerConfigSchema } from './protocol.js';
 
 let host: EngineHost | undefined;
@@ -31,8 +32,8 @@ function fatal(error: unknown, code = EXIT_FATAL): void {
 
 process.on('uncaughtException', (error) => fatal(error));
 process.on('unhandledRejection', (reason) => fatal(reason));
-// The parent is gone: nobody will read our frames.
-process.on('disconnect', () => exit(0));
+// The parent is gone (exited, crashed, killed): nobody will read our frames.
+watchParent(() => exit(0));
 
 function start(): void {
   if (!process.send) {
