@@ -136,13 +136,26 @@ export class AvatarClient extends TypedEmitter<ClientEvents> {
    */
   pushPcm(pcm: Int16Array | Float32Array, sampleRate: 16000 | 24000 | 48000): number {
     const signalling = this.live();
+    if (!(pcm instanceof Int16Array || pcm instanceof Float32Array))
+      throw new SplatcastError(ErrorCode.INVALID_ARGUMENT, 'pushPcm: pcm must be an Int16Array or a Float32Array');
+    if (!signalling.limits.pcmSampleRates.includes(sampleRate))
+      throw new SplatcastError(
+        ErrorCode.INVALID_ARGUMENT,
+        `pushPcm: sample rate ${sampleRate} Hz is not accepted (the server takes ${signalling.limits.pcmSampleRates.join(', ')} Hz mono; resample first)`,
+      );
+    // Whole samples per chunk (16-bit), never fewer than one: a server limit below that could never be met.
+    const max = signalling.limits.maxPcmChunkBytes & ~1;
+    if (max < 2)
+      throw new SplatcastError(
+        ErrorCode.INVALID_ARGUMENT,
+        `pushPcm: the server's PCM chunk limit (${max} B) is too small`,
+      );
     if (!this.segmentOpen) {
       this.segmentId = (this.segmentId % 0xffffffff) + 1;
       this.segmentOpen = true;
     }
     const samples = pcm instanceof Int16Array ? pcm : toInt16(pcm);
     const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
-    const max = (this.serverLimits?.maxPcmChunkBytes ?? 64 * 1024) & ~1;
     for (let at = 0; at < bytes.length; at += max) {
       signalling.notify({
         case: 'pcmChunk',
@@ -264,7 +277,11 @@ export class AvatarClient extends TypedEmitter<ClientEvents> {
         this.emit('playbackStarted', { segmentId: p.value.segmentId });
         return;
       case 'playbackFinished':
-        this.emit('playbackFinished', { ...p.value });
+        this.emit('playbackFinished', {
+          segmentId: p.value.segmentId,
+          positionMs: p.value.positionMs,
+          interrupted: p.value.interrupted,
+        });
         return;
       case 'stats':
         this.emit('stats', {

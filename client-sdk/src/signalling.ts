@@ -63,7 +63,14 @@ export class Signalling {
 
   static open(url: string, Ws: WebSocketLike, callbacks: SignallingCallbacks, timeoutMs: number): Promise<Signalling> {
     return new Promise((resolve, reject) => {
-      const socket = new Ws(url, WS_SUBPROTOCOL);
+      let socket: WebSocketInstance;
+      try {
+        socket = new Ws(url, WS_SUBPROTOCOL);
+      } catch (error) {
+        // A malformed URL or a refused scheme: the constructor throws (a SyntaxError in browsers).
+        reject(new SplatcastError(ErrorCode.INVALID_ARGUMENT, `cannot connect to ${url}: ${(error as Error).message}`));
+        return;
+      }
       socket.binaryType = 'arraybuffer';
       const timer = setTimeout(() => {
         socket.close();
@@ -119,7 +126,19 @@ export class Signalling {
   private received(data: unknown): void {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
     const decoded = decodeServerMessage(bytes);
-    if (decoded.kind !== 'message') return; // unknown cases (a newer server) and garbage are ignored
+    if (decoded.kind === 'error') {
+      // Garbage is dropped; but a refused answer to a request in flight fails that request now, not at its deadline.
+      const pending = decoded.error.requestId ? this.pending.get(decoded.error.requestId) : undefined;
+      if (pending) {
+        this.pending.delete(decoded.error.requestId);
+        clearTimeout(pending.timer);
+        pending.reject(
+          new SplatcastError(ErrorCode.MALFORMED_MESSAGE, `malformed answer from the server: ${decoded.error.message}`),
+        );
+      }
+      return;
+    }
+    if (decoded.kind !== 'message') return; // payload cases of a newer server are ignored
     const message = decoded.message;
     const pending = message.requestId ? this.pending.get(message.requestId) : undefined;
     if (pending) {
