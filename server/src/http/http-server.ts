@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { IdentityResolver } from '../identities/identity-resolver.js';
 import { Logger } from '../logger.js';
 import { registry } from '../metrics/registry.js';
+// Registers the CPU gauges of the whole process tree (engine and media workers included) for /metrics.
+import '../metrics/process-tree.js';
 
 const logger = new Logger('HttpServer');
 const here = path.dirname(fileURLToPath(import.meta.url));
