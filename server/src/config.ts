@@ -121,6 +121,27 @@ export const streamingConfigSchema = z
         fixtureMouthGaussians: z.number().int().min(10).default(4000),
       })
       .prefault({}),
+    /** How this node runs in a fleet (docs/deploy.md): the shared Redis registry and queue, and draining. */
+    cluster: z
+      .object({
+        /** redis://host:port of the shared session/identity registry (and of the job queue with jobQueue: redis). */
+        redisUrl: z
+          .string()
+          .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+          .optional(),
+        /** The ws(s)://…/v1/stream URL clients reach this node at (what the registry routes them to). */
+        publicUrl: z
+          .string()
+          .regex(/^wss?:\/\//, 'a ws:// or wss:// URL')
+          .optional(),
+        /** sqlite: the embedded queue (one node); redis: BullMQ on cluster.redisUrl, shared by every node. */
+        jobQueue: z.enum(['sqlite', 'redis']).default('sqlite'),
+        /** How often this node refreshes its registry entry (it expires after three missed refreshes). */
+        heartbeatMs: ms(200).default(2000),
+        /** SIGTERM: refuse new sessions and wait this long for the open ones to end before closing; 0: close at once. */
+        drainTimeoutMs: ms(0).default(0),
+      })
+      .prefault({}),
   })
   .strict();
 
@@ -147,6 +168,10 @@ export const STREAMING_ENV: Record<string, { path: string[]; type: 'string' | 'n
   SPLATCAST_MAX_SESSIONS: { path: ['sessions', 'maxSessions'], type: 'number' },
   SPLATCAST_STREAM_TOKEN_SECRET: { path: ['auth', 'secret'], type: 'string' },
   SPLATCAST_DEV_TOKEN: { path: ['auth', 'devToken'], type: 'boolean' },
+  SPLATCAST_REDIS_URL: { path: ['cluster', 'redisUrl'], type: 'string' },
+  SPLATCAST_PUBLIC_URL: { path: ['cluster', 'publicUrl'], type: 'string' },
+  SPLATCAST_JOB_QUEUE: { path: ['cluster', 'jobQueue'], type: 'string' },
+  SPLATCAST_DRAIN_TIMEOUT_MS: { path: ['cluster', 'drainTimeoutMs'], type: 'number' },
 };
 
 function applyEnv(
@@ -191,6 +216,10 @@ export function parseServerConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Se
   const config = { ...parsed.data, admin: adminConfig };
   if (config.media.rtcMinPort > config.media.rtcMaxPort)
     throw new ConfigError('invalid configuration:\n  media.rtcMinPort: is above media.rtcMaxPort');
+  if (config.cluster.jobQueue === 'redis' && !config.cluster.redisUrl)
+    throw new ConfigError(
+      'invalid configuration:\n  cluster.jobQueue: "redis" needs cluster.redisUrl (SPLATCAST_REDIS_URL)',
+    );
   if (config.media.minBitrateBps > config.media.maxBitrateBps)
     throw new ConfigError('invalid configuration:\n  media.minBitrateBps: is above media.maxBitrateBps');
   return config;

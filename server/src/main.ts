@@ -35,9 +35,23 @@ async function main(): Promise<void> {
   }
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`splatcast: ${signal} again, closing now`);
+      await server.close();
+      process.exit(0);
+    }
     stopping = true;
-    console.log(`splatcast: ${signal}, shutting down`);
+    // SIGTERM (an orchestrator stopping this node) drains first when cluster.drainTimeoutMs is set; Ctrl-C does not.
+    const drainMs = signal === 'SIGTERM' ? config.cluster.drainTimeoutMs : 0;
+    if (drainMs > 0) {
+      console.log(`splatcast: SIGTERM, draining: no new sessions, waiting up to ${drainMs} ms for open ones to end`);
+      const { drained, remaining, waitedMs } = await server.drain(drainMs);
+      console.log(
+        drained
+          ? `splatcast: drained in ${Math.round(waitedMs)} ms`
+          : `splatcast: drain timed out with ${remaining} session(s) open: closing them`,
+      );
+    } else console.log(`splatcast: ${signal}, shutting down`);
     await admin?.close();
     await server.close();
     process.exit(0);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { persistentSecret } from './admin/secrets.js';
 import { mintDevToken } from './auth/dev-token.js';
 import { JwtTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import { type DrainResult, drainSessions } from './cluster/drain.js';
 import type { ServerConfig } from './config.js';
 import { EnginePool } from './engine/engine-pool.js';
 import { createHttpServer } from './http/http-server.js';
@@ -81,18 +82,24 @@ export class StreamingServer {
       throw error;
     }
     const sessions = new SessionManager({ config, verifier, identities, engines, media });
+    const health = () => ({
+      ok: engines.workers.length > 0 && media.workerPids.length > 0,
+      detail: {
+        sessions: sessions.size,
+        engineWorkers: engines.workers.length,
+        mediaWorkers: media.workerPids.length,
+        accepting: sessions.isAccepting,
+      },
+    });
     const http = createHttpServer({
       demo: config.http.demo,
       identities,
       ...(devToken ? { devToken } : {}),
-      health: () => ({
-        ok: engines.workers.length > 0 && media.workerPids.length > 0,
-        detail: {
-          sessions: sessions.size,
-          engineWorkers: engines.workers.length,
-          mediaWorkers: media.workerPids.length,
-        },
-      }),
+      health,
+      ready: () => {
+        const h = health();
+        return { ok: h.ok && sessions.isAccepting, detail: h.detail };
+      },
     });
     const signalling = new SignallingServer(http, sessions, media, config);
     try {
@@ -119,6 +126,17 @@ export class StreamingServer {
   get streamUrl(): string {
     const host = this.config.http.host.includes(':') ? `[${this.config.http.host}]` : this.config.http.host;
     return `ws://${host}:${this.port}${STREAM_PATH}`;
+  }
+
+  /**
+   * Graceful drain (SIGTERM): new sessions are refused and /readyz answers 503 from now on; resolves when the open
+   * sessions have ended or `timeoutMs` has passed. close() ends whatever is left.
+   */
+  drain(timeoutMs = this.config.cluster.drainTimeoutMs): Promise<DrainResult> {
+    return drainSessions(this.sessions, {
+      timeoutMs,
+      progress: (n) => logger.warn('draining: %d session(s) still open (waiting up to %d ms)', n, timeoutMs),
+    });
   }
 
   async close(): Promise<void> {

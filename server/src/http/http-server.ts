@@ -1,5 +1,5 @@
 // The streaming server's HTTP side (node:http, no framework: four routes): the demo page and the browser SDK bundle,
-// Prometheus /metrics, /healthz, and in development mode (auth.devToken) /dev/identities and /dev/token, which the
+// Prometheus /metrics, /healthz (alive), /readyz (taking sessions), and in development mode (auth.devToken) /dev/identities and /dev/token, which the
 // demo page uses to pick an identity and get a token without an admin API key. WebSocket upgrades on /v1/stream
 // are the signalling server's.
 import { readFile } from 'node:fs/promises';
@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   /** Mints a development token for an identity (only when the dev mode is on). */
   devToken?: (identityId: string) => Promise<string>;
   health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** /readyz: healthy and taking new sessions (false while draining): what a load balancer routes by. */
+  ready: () => { ok: boolean; detail: Record<string, unknown> };
 }
 
 export function createHttpServer(o: HttpServerOptions): Server {
@@ -55,6 +57,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: HttpServerOp
   if (url.pathname === '/healthz') {
     const health = o.health();
     send(res, health.ok ? 200 : 503, 'application/json', JSON.stringify(health));
+    return;
+  }
+  if (url.pathname === '/readyz') {
+    const ready = o.ready();
+    send(res, ready.ok ? 200 : 503, 'application/json', JSON.stringify(ready));
     return;
   }
   if (url.pathname.startsWith('/dev/')) {

@@ -44,6 +44,8 @@ export class SessionManager implements SessionDirectory {
   /** Sessions being opened (they count against the limit). */
   private opening = 0;
   private isClosed = false;
+  /** False once draining (cluster/drain.ts): new sessions are refused, held ones still resume. */
+  private accepting = true;
 
   constructor(private readonly o: SessionManagerOptions) {
     o.media.on('workerdied', (slot) => {
@@ -86,6 +88,14 @@ export class SessionManager implements SessionDirectory {
         previous?.ended('replaced', 'another connection resumed this session');
         return { session: entry.session, resumed: true };
       }
+    }
+    if (!this.accepting) {
+      sessionsTotal.inc({ result: 'draining' });
+      throw new SessionError(
+        ErrorCode.SESSION_LIMIT_REACHED,
+        'this server is draining: connect again for another',
+        true,
+      );
     }
     if (this.entries.size + this.opening >= this.o.config.sessions.maxSessions) {
       sessionsTotal.inc({ result: 'limit' });
@@ -137,6 +147,15 @@ export class SessionManager implements SessionDirectory {
 
   async kick(id: string, reason: string): Promise<boolean> {
     return this.end(id, 'closed', reason);
+  }
+
+  /** Draining: refuse new sessions from now on; the open ones (and their resumes) carry on until they end. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting && !this.isClosed;
   }
 
   /** Ends every session (shutdown). */
