@@ -7,10 +7,11 @@
 #   meson ninja-build libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev flatbuffers-compiler libabsl-dev
 #                     — building mediasoup's worker offline when its prebuilt one cannot be downloaded
 #   chromium          — the browser end-to-end tests (driven by playwright-core)
+#   redis-server      — the cluster tests (Redis session registry, BullMQ job queue) start their own
 # nvcc (CUDA toolkit 12.x/13.x) is optional: when present the engine also builds its CUDA backend.
 set -euo pipefail
 packages=(cmake g++ make python3 ffmpeg pkg-config libvpx-dev libopenh264-dev
-  meson ninja-build libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev flatbuffers-compiler libabsl-dev chromium)
+  meson ninja-build libuv1-dev libssl-dev libsrtp2-dev libflatbuffers-dev flatbuffers-compiler libabsl-dev chromium redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
