@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// splatcast: the engine's command line (status, fixture, render, prepare, train, eval).
+// splatcast: the engine's command line (status, fixture, render, prepare, train, pretrain, adapt, eval).
 import { parseArgs } from 'node:util';
 import { fixtureCommand } from './fixture.js';
 import { renderCommand } from './render.js';
@@ -11,6 +11,14 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   render: { run: renderCommand, help: 'render an identity speaking a WAV file into an mp4' },
   prepare: { run: async (a) => (await import('./prepare.js')).prepareCommand(a), help: 'video -> training dataset' },
   train: { run: async (a) => (await import('./train.js')).trainCommand(a), help: 'dataset -> identity (no prior)' },
+  pretrain: {
+    run: async (a) => (await import('./pretrain.js')).pretrainCommand(a),
+    help: 'datasets of several people -> motion prior',
+  },
+  adapt: {
+    run: async (a) => (await import('./train.js')).trainCommand(a, 'adapt'),
+    help: 'motion prior + dataset -> identity (motion-aligned adaptation)',
+  },
   eval: { run: async (a) => (await import('./eval.js')).evalCommand(a), help: 'score an identity on held-out frames' },
 };
 

@@ -1,5 +1,16 @@
 // One status line for a training run: stage, a bar, loss, PSNR, speed and ETA.
-import type { TrainProgress } from '../train/trainer.js';
+/** What a line shows; `detail` replaces the Gaussian counts (pre-training shows its video and contrast loss). */
+export interface ProgressFields {
+  stage: string;
+  done: number;
+  total: number;
+  loss: number;
+  psnr: number;
+  iterationsPerSecond: number;
+  etaSeconds: number;
+  gaussians?: { face: number; mouth: number };
+  detail?: string;
+}
 
 const duration = (s: number) =>
   !Number.isFinite(s)
@@ -10,11 +21,12 @@ const duration = (s: number) =>
         ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`
         : `${s.toFixed(0)}s`;
 
-export function progressLine(p: TrainProgress, width = 24): string {
+export function progressLine(p: ProgressFields, width = 24): string {
   const filled = Math.round((p.done / Math.max(1, p.total)) * width);
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
   return (
     `${p.stage.padEnd(11)} [${bar}] ${p.done}/${p.total}  loss ${p.loss.toFixed(4)}  PSNR ${p.psnr.toFixed(2)} dB  ` +
-    `${p.gaussians.face}+${p.gaussians.mouth} G  ${p.iterationsPerSecond.toFixed(1)} it/s  ETA ${duration(p.etaSeconds)}   `
+    `${p.detail ?? (p.gaussians ? `${p.gaussians.face}+${p.gaussians.mouth} G` : '')}  ` +
+    `${p.iterationsPerSecond.toFixed(1)} it/s  ETA ${duration(p.etaSeconds)}   `
   );
 }

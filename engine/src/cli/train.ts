@@ -3,31 +3,51 @@ import { parseArgs } from 'node:util';
 import { audioLatencyMs, audioLayoutForLookahead } from '../audio/feature-window.js';
 import { chooseDevice, type DeviceRequest } from '../device.js';
 import { defaultModelConfig } from '../model/config.js';
+import { loadMotionPrior } from '../train/motion-prior.js';
+import { ADAPT_SCHEDULE, DEFAULT_SCHEDULE } from '../train/stages.js';
 import { type TrainProgress, trainIdentity } from '../train/trainer.js';
 import { progressLine } from './progress.js';
 
-const USAGE =
-  'usage: splatcast train --dataset DIR --out IDENTITY [--device auto|cpu|cuda] [--size N] [--lookahead-ms 80]\n' +
-  '                       [--face-iters 10000] [--static-iters 1000] [--mouth-iters 4000] [--fuse-iters 1000]\n' +
-  '                       [--face-gaussians 4000] [--mouth-gaussians 1000] [--seed 1] [--checkpoint-every 1000]\n' +
-  '                       [--no-resume] [--keep-checkpoints] [--name NAME] [--report FILE.json]\n' +
-  'Trains an identity from a prepared dataset (splatcast prepare) without a motion prior: the face branch (a static\n' +
-  'warm-up, then driven by audio and expression), the inside-mouth branch, then colour/opacity fusion. Checkpoints go\n' +
-  'to IDENTITY.checkpoints; an interrupted run started again resumes from the newest one.\n' +
-  '  --size N           training resolution (default: the dataset size); the identity renders at any size\n' +
-  '  --lookahead-ms MS  audio the model may look ahead, which the server must wait for (default 80)';
+const COMMON =
+  '                       [--face-iters N] [--static-iters N] [--mouth-iters 4000] [--fuse-iters 1000]\n' +
+  '                       [--face-gaussians 4000] [--mouth-gaussians 1000] [--no-hook] [--seed 1]\n' +
+  '                       [--checkpoint-every 1000] [--no-resume] [--keep-checkpoints] [--name NAME] [--report FILE.json]\n';
+const USAGE = {
+  train:
+    'usage: splatcast train --dataset DIR --out IDENTITY [--device auto|cpu|cuda] [--size N] [--lookahead-ms 80]\n' +
+    COMMON +
+    'Trains an identity from a prepared dataset (splatcast prepare) without a motion prior: the face branch (a static\n' +
+    'warm-up, then driven by audio and expression), the inside-mouth branch, then colour/opacity fusion. Checkpoints go\n' +
+    'to IDENTITY.checkpoints; an interrupted run started again resumes from the newest one.\n' +
+    '  --size N           training resolution (default: the dataset size); the identity renders at any size\n' +
+    '  --lookahead-ms MS  audio the model may look ahead, which the server must wait for (default 80)\n' +
+    '  --no-hook          the mouth does not see the face motion (ablation)',
+  adapt:
+    'usage: splatcast adapt --prior PRIOR --dataset DIR --out IDENTITY [--device auto|cpu|cuda] [--size N]\n' +
+    '                       [--warmup-iters 3000] [--no-aligner]\n' +
+    COMMON +
+    'Motion-aligned adaptation: a new identity from a prepared dataset, its motion fields started from a pre-trained\n' +
+    'motion prior (splatcast pretrain). After a static warm-up the fields fine-tune at a small learning rate for\n' +
+    '--warmup-iters, then the motion aligners join; then the mouth (hooked to the face) and the fusion. The audio\n' +
+    "layout (lookahead) is the prior's. --no-aligner and --no-hook switch those parts off (ablations).",
+};
 
-export async function trainCommand(argv: string[]): Promise<void> {
+export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'train'): Promise<void> {
+  const defaults = mode === 'adapt' ? ADAPT_SCHEDULE : DEFAULT_SCHEDULE;
   const { values } = parseArgs({
     args: argv,
     options: {
       dataset: { type: 'string' },
       out: { type: 'string' },
+      prior: { type: 'string' },
       device: { type: 'string', default: 'auto' },
       size: { type: 'string' },
-      'lookahead-ms': { type: 'string', default: '80' },
-      'face-iters': { type: 'string', default: '10000' },
-      'static-iters': { type: 'string', default: '1000' },
+      'lookahead-ms': { type: 'string' },
+      'face-iters': { type: 'string', default: String(defaults.faceIterations) },
+      'static-iters': { type: 'string', default: String(defaults.staticIterations) },
+      'warmup-iters': { type: 'string', default: String(defaults.warmupIterations) },
+      'no-aligner': { type: 'boolean' },
+      'no-hook': { type: 'boolean' },
       'mouth-iters': { type: 'string', default: '4000' },
       'fuse-iters': { type: 'string', default: '1000' },
       'face-gaussians': { type: 'string', default: '4000' },
@@ -41,8 +61,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       help: { type: 'boolean' },
     },
   });
-  if (values.help || !values.dataset || !values.out) {
-    console.log(USAGE);
+  if (values.help || !values.dataset || !values.out || (mode === 'adapt' && !values.prior)) {
+    console.log(USAGE[mode]);
     if (!values.help) process.exitCode = 2;
     return;
   }
@@ -52,11 +72,18 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
     return n;
   };
-  const lookahead = Number(values['lookahead-ms']);
-  if (!(lookahead >= 0))
-    throw new Error(`--lookahead-ms must be a number of milliseconds, got "${values['lookahead-ms']}"`);
-  const model = defaultModelConfig();
-  model.audio = audioLayoutForLookahead(model.audio, lookahead);
+  if (mode === 'train' && values.prior) throw new Error('--prior belongs to `splatcast adapt`');
+  if (mode === 'adapt' && values['lookahead-ms'] !== undefined)
+    throw new Error("--lookahead-ms: an adapted identity streams with its prior's audio layout");
+  const prior = values.prior ? await loadMotionPrior(values.prior) : undefined;
+  const model = structuredClone(prior?.model ?? defaultModelConfig());
+  if (!prior) {
+    const lookahead = Number(values['lookahead-ms'] ?? 80);
+    if (!(lookahead >= 0))
+      throw new Error(`--lookahead-ms must be a number of milliseconds, got "${values['lookahead-ms']}"`);
+    model.audio = audioLayoutForLookahead(model.audio, lookahead);
+  }
+  if (values['no-hook']) model.mouth.hook = false;
   const choice = chooseDevice(values.device as DeviceRequest);
   console.error(`device: ${choice.device} (${choice.reason}); audio lookahead ${audioLatencyMs(model.audio)} ms`);
   const controller = new AbortController();
@@ -73,9 +100,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
       device: choice.device,
       ...(values.size ? { size: int('size', 16) } : {}),
       model,
+      ...(prior ? { prior: { ...prior, model } } : {}),
       schedule: {
         faceIterations: int('face-iters', 2),
         staticIterations: int('static-iters', 1),
+        warmupIterations: int('warmup-iters', 0),
+        aligner: mode === 'adapt' && !values['no-aligner'],
         mouthIterations: int('mouth-iters', 0),
         fuseIterations: int('fuse-iters', 0),
       },

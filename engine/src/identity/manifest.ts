@@ -59,7 +59,7 @@ export const modelConfigSchema: z.ZodType<ModelConfig> = z.strictObject({
   audio,
   expressionDim: z.int().min(2),
   face: z.strictObject({ ...branch, expressionAttention: mlp, expressionEncoder: mlp }),
-  mouth: z.strictObject({ ...branch, hookScaler: mlp, hookTopK: count }),
+  mouth: z.strictObject({ ...branch, hookScaler: mlp, hookTopK: count, hook: z.boolean().default(true) }),
   mouthDilateRadius: z.int().nonnegative(),
   displacementScale: positive,
 });

@@ -55,6 +55,11 @@ export interface MouthBranchConfig extends BranchConfig {
   hookScaler: MlpShape;
   /** How many extreme face displacements are averaged for the hook's max and min (official: 10). */
   hookTopK: number;
+  /**
+   * Face-mouth hook on (InsTaG eqs. 10-11): the mouth field sees the face's lip motion. Off, it sees zeros there
+   * (the ablation "without hook"): mouth and face then move only through the shared audio code.
+   */
+  hook: boolean;
 }
 
 export interface ModelConfig {
@@ -123,6 +128,7 @@ export function defaultModelConfig(): ModelConfig {
       decoder: mlp(gridDim + audio.codeDim + 3, [32, 32], 7),
       hookScaler: mlp(gridDim + 3, [32], 1),
       hookTopK: 10,
+      hook: true,
     },
     mouthDilateRadius: 6,
     displacementScale: 1e-2,

@@ -397,6 +397,16 @@ export interface NativeAddon {
     },
   ): void;
   squaredNorm(device: NativeDevice, x: NativeTensor): number;
+  contrastLoss(
+    device: NativeDevice,
+    a: NativeTensor,
+    b: NativeTensor,
+    weight: number,
+    loss: NativeTensor,
+    gradA: NativeTensor | null,
+    gradB: NativeTensor | null,
+  ): void;
+  axpy(device: NativeDevice, alpha: number, x: NativeTensor, y: NativeTensor): void;
 }
 
 function load(): NativeAddon {

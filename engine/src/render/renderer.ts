@@ -135,6 +135,7 @@ export class Renderer {
     const faceGaussians = this.deform('face', faceRows, ids, faceDelta, FACE_DELTA_COLUMNS, face.tau);
     const hook = ws.get('hook', 'f32', [B, 3]);
     hookFeatures(faceRows, faceGaussians.displacement, model.mouth.hookTopK, hook);
+    if (!model.mouth.hook) hook.native.fillZero();
     this.mark('face.deform+hook');
 
     // Mouth: same path, conditioned on the hook instead of the expression.

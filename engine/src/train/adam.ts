@@ -46,6 +46,11 @@ export class Adam {
     for (const group of groups) this.add(group);
   }
 
+  /** The groups' names, in the order they were added. */
+  get groupNames(): string[] {
+    return [...this.states.keys()];
+  }
+
   /** Updates so far. */
   get step(): number {
     return this.steps;

@@ -4,6 +4,7 @@
 // trainer's stages (static warm-up, face, mouth, fuse) are plans, not separate code.
 import type { TensorName } from '../identity/tensors.js';
 import type { ModelConfig } from '../model/config.js';
+import { axpy } from '../ops/axpy.js';
 import { composite, compositeBackward } from '../ops/composite.js';
 import {
   alignerApply,
@@ -23,6 +24,7 @@ import { ModelOps } from '../render/model-ops.js';
 import { Workspace } from '../render/workspace.js';
 import type { DeviceKind, Tensor } from '../tensor.js';
 import type { Branch, ModelParams } from './model-params.js';
+import { type PersonalInputs, PersonalPass } from './personal-pass.js';
 import type { TrainingFrame } from './training-data.js';
 
 /** What one branch learns this step: everything (Gaussians, motion field, aligner if on), colour and opacity, or nothing. */
@@ -76,6 +78,8 @@ export class FrameGraph {
   private readonly ws: Workspace;
   private readonly rasterizers: Record<Branch, Rasterizer>;
   private last: { frame: TrainingFrame; plan: GraphPlan; face: BranchState; mouth?: BranchState } | undefined;
+  /** Pre-training: the video's personalised fields, for the forward in flight and its backward. */
+  private personal: PersonalPass | null = null;
 
   constructor(
     readonly device: DeviceKind,
@@ -89,10 +93,18 @@ export class FrameGraph {
 
   /**
    * Renders `frame` with the current parameters into a [1, H, W, 3] workspace tensor (valid until the next call).
-   * With `train`, keeps what backward() needs.
+   * With `train`, keeps what backward() needs. With `personal` (pre-training), the video's Personalized Field adds
+   * its motion to the universal one in both branches.
    */
-  forward(P: ModelParams, frame: TrainingFrame, plan: GraphPlan, train: boolean): Tensor<'f32'> {
+  forward(
+    P: ModelParams,
+    frame: TrainingFrame,
+    plan: GraphPlan,
+    train: boolean,
+    personal: PersonalInputs | null = null,
+  ): Tensor<'f32'> {
     const ws = this.ws;
+    this.personal = personal ? new PersonalPass(ws, personal) : null;
     const { codeDim } = this.model.audio;
     const F = this.ops.audioAttention.frames;
     const codes = ws.get('audio.codes', 'f32', [F, codeDim]);
@@ -115,6 +127,7 @@ export class FrameGraph {
     if (plan.mouth) {
       const hook = ws.get('hook', 'f32', [1, 3]);
       hookFeatures([face.n], face.displacement, this.model.mouth.hookTopK, hook);
+      if (!this.model.mouth.hook) hook.native.fillZero();
       mouth = this.branchForward('mouth', P, frame, true, audio, hook, train && plan.mouthTraining !== 'none');
     }
     const image = ws.get('image', 'f32', [1, this.size, this.size, 3]);
@@ -126,12 +139,13 @@ export class FrameGraph {
   /**
    * Loss of the last training forward against its target, and every gradient its plan asks for (added into P's
    * gradient buffers, which the trainer zeroes before the step). Returns the loss terms as device tensors [1]:
-   * read them only when needed (a read waits for the GPU).
+   * read them only when needed (a read waits for the GPU). In pre-training, `contrast` holds the Negative Contrast
+   * Loss of each branch that trained its motion.
    */
   backward(
     P: ModelParams,
     stats: Record<Branch, DensifyStatsTensors | null>,
-  ): { l1: Tensor<'f32'>; dssim: Tensor<'f32'> } {
+  ): { l1: Tensor<'f32'>; dssim: Tensor<'f32'>; contrast: Tensor<'f32'>[] } {
     if (!this.last) throw new Error('FrameGraph.backward needs a training forward (train = true) just before it');
     const { frame, plan, face, mouth } = this.last;
     this.last = undefined;
@@ -169,9 +183,10 @@ export class FrameGraph {
 
     // dL/d audio code from each branch whose motion field trains; summed by running the audio backward per source.
     const audioGrads: Tensor<'f32'>[] = [];
+    const contrast: Tensor<'f32'>[] = [];
     let gradHook: Tensor<'f32'> | null = null;
     if (mouth && plan.mouthTraining !== 'none') {
-      const wantHook = plan.face === 'all' && plan.faceMotion;
+      const wantHook = plan.face === 'all' && plan.faceMotion && this.model.mouth.hook;
       const out = this.branchBackward(
         'mouth',
         P,
@@ -188,7 +203,8 @@ export class FrameGraph {
           hook: wantHook,
         },
       );
-      if (out.audio) audioGrads.push(out.audio);
+      audioGrads.push(...out.audio);
+      contrast.push(...out.contrast);
       gradHook = out.hook;
     }
     if (plan.face !== 'none') {
@@ -213,10 +229,11 @@ export class FrameGraph {
           hook: false,
         },
       );
-      if (out.audio) audioGrads.push(out.audio);
+      audioGrads.push(...out.audio);
+      contrast.push(...out.contrast);
     }
     if (plan.audio && audioGrads.length > 0) this.audioBackward(P, frame, audioGrads);
-    return { l1, dssim };
+    return { l1, dssim, contrast };
   }
 
   dispose(): void {
@@ -276,6 +293,7 @@ export class FrameGraph {
       if (branch === 'face')
         this.ops.face.motion.forward([n], state.h, audio, condition, this.faceWeights(P, 'value'), delta);
       else this.ops.mouth.motion.forward([n], state.h, audio, condition, this.mouthWeights(P, 'value'), delta);
+      this.personal?.forward(branch, state.query, audio, condition, delta);
     } else delta.native.fillZero();
     deformGaussians([n], this.bases(P, branch), delta, columns, state.tau ?? null, this.model.displacementScale, state);
     this.rasterizers[branch].forward(
@@ -311,9 +329,10 @@ export class FrameGraph {
     training: BranchTraining,
     stats: DensifyStatsTensors | null,
     want: { audio: boolean; hook: boolean },
-  ): { audio: Tensor<'f32'> | null; hook: Tensor<'f32'> | null } {
+  ): { audio: Tensor<'f32'>[]; hook: Tensor<'f32'> | null; contrast: Tensor<'f32'>[] } {
     const ws = this.ws;
     const n = s.n;
+    const none = { audio: [], hook: null, contrast: [] };
     const g = (name: string, shape: number[]) => ws.get(`grad.${branch}.${name}`, 'f32', shape);
     const dMeans = g('means', [n, 3]);
     const dRotations = g('rotations', [n, 4]);
@@ -331,7 +350,7 @@ export class FrameGraph {
       ...(means2dGradNorm && radii ? { means2dGradNorm, radii } : {}),
     });
     if (stats && means2dGradNorm && radii) densifyStats(means2dGradNorm, radii, stats);
-    if (training !== 'all') return { audio: null, hook: null };
+    if (training !== 'all') return none;
 
     const columns: DeltaColumns = branch === 'face' ? FACE_DELTA_COLUMNS : MOUTH_DELTA_COLUMNS;
     const ops = this.ops[branch];
@@ -353,7 +372,7 @@ export class FrameGraph {
         scales: [P.grad(`${branch}.scale`)],
       },
     );
-    if (!s.moved || !s.h || !s.query || !s.raw || !s.alignerFeatures) return { audio: null, hook: null };
+    if (!s.moved || !s.h || !s.query || !s.raw || !s.alignerFeatures) return none;
 
     const gradH = g('h', [n, ops.motionGrid.outputDim]);
     const gradAudio = want.audio ? g('audio', [1, this.model.audio.codeDim]) : null;
@@ -392,6 +411,15 @@ export class FrameGraph {
       [P.grad(`${branch}.motionGrid`)],
       gradQuery,
     );
+    const audioGrads = gradAudio ? [gradAudio] : [];
+    const contrast: Tensor<'f32'>[] = [];
+    if (this.personal) {
+      const condition = branch === 'face' ? frame.expression : ws.get('hook', 'f32', [1, 3]);
+      const out = this.personal.backward(branch, s.query, audio, condition, gradDelta, gradQuery, want);
+      audioGrads.push(...out.audio);
+      if (out.contrast) contrast.push(out.contrast);
+      if (gradHook && out.hook) axpy(1, out.hook, gradHook);
+    }
     // The query is mean + aligner offset: its gradient reaches the mean, and the aligner when it trains.
     const gradRaw = g('raw', [n, 6]);
     alignerApplyBackward([n], s.raw, { query: gradQuery, tau: gradTau }, gradRaw, [P.grad(`${branch}.xyz`)]);
@@ -416,7 +444,7 @@ export class FrameGraph {
       );
       gatherRowsBackward([n], gradXyz, [P.grad(`${branch}.xyz`)]);
     }
-    return { audio: gradAudio, hook: gradHook };
+    return { audio: audioGrads, hook: gradHook, contrast };
   }
 
   /** AudioAttNet and AudioNet backward, once per upstream gradient (their weight gradients add up). */

@@ -125,7 +125,7 @@ export function audioAttNetWeights(random: Random, audio: ModelConfig['audio']):
 }
 
 /** Hash tables start near zero (instant-NGP: U(-1e-4, 1e-4)). */
-function tableWeights(random: Random, grid: ModelConfig['face']['motionGrid']): Float32Array {
+export function tableWeights(random: Random, grid: ModelConfig['face']['motionGrid']): Float32Array {
   const w = new Float32Array(new TriplaneHashgrid(grid).paramCount);
   for (let i = 0; i < w.length; i++) w[i] = between(random, -1e-4, 1e-4);
   return w;

@@ -25,19 +25,32 @@ interface Entry {
 
 export class ModelParams {
   private readonly entries = new Map<TensorName, Entry>();
+  /** Tensors another ModelParams owns (pre-training: the universal motion field all videos share). */
+  private readonly borrowed = new Set<TensorName>();
   private counts: GaussianCounts;
   private closed = false;
 
+  /**
+   * `weights` must hold every tensor except those taken from `shared.from` (the same value and gradient tensors,
+   * so every sharer's gradients add up in one place; the owner disposes them).
+   */
   constructor(
     readonly device: DeviceKind,
     readonly model: ModelConfig,
-    weights: IdentityWeights,
+    weights: Partial<IdentityWeights>,
     counts: GaussianCounts,
+    shared?: { from: ModelParams; names: readonly TensorName[] },
   ) {
     this.counts = { ...counts };
     const shapes = expectedTensorShapes(model, counts);
     try {
-      for (const name of TENSOR_NAMES) this.entries.set(name, this.entry(shapes[name], weights[name], name));
+      for (const name of shared?.names ?? []) {
+        this.entries.set(name, (shared as { from: ModelParams }).from.get(name));
+        this.borrowed.add(name);
+      }
+      for (const name of TENSOR_NAMES)
+        if (!this.borrowed.has(name))
+          this.entries.set(name, this.entry(shapes[name], weights[name] ?? new Float32Array(0), name));
     } catch (error) {
       this.dispose();
       throw error;
@@ -94,7 +107,8 @@ export class ModelParams {
   }
 
   dispose(): void {
-    for (const { value, grad } of this.entries.values()) {
+    for (const [name, { value, grad }] of this.entries) {
+      if (this.borrowed.has(name)) continue;
       value.dispose();
       grad.dispose();
     }

@@ -8,7 +8,7 @@ import type { GraphPlan } from './frame-graph.js';
 import type { Branch } from './model-params.js';
 import { exponentialDecay, type Schedule } from './schedule.js';
 
-export type StageName = 'face-static' | 'face' | 'mouth' | 'fuse';
+export type StageName = 'face-static' | 'face-warmup' | 'face' | 'mouth' | 'fuse';
 
 export interface StageGroup {
   name: TensorName;
@@ -44,6 +44,11 @@ export interface ScheduleOptions {
   faceIterations: number;
   /** Of those, static ones first (no motion). */
   staticIterations: number;
+  /**
+   * Then, adapting from a prior, a warm-up (InsTaG: 3,000) in which the motion fields fine-tune at a tenth of their
+   * learning rate and the aligners stay off; 0: none.
+   */
+  warmupIterations: number;
   mouthIterations: number;
   fuseIterations: number;
   /** Train the motion aligners (adaptation from a prior); off when training from scratch. */
@@ -54,11 +59,23 @@ export interface ScheduleOptions {
 export const DEFAULT_SCHEDULE: ScheduleOptions = {
   faceIterations: 10000,
   staticIterations: 1000,
+  warmupIterations: 0,
   mouthIterations: 4000,
   fuseIterations: 1000,
   aligner: false,
   maxGaussians: { face: 60000, mouth: 15000 },
 };
+
+/** Motion-aligned adaptation from a prior (paper: 10,000 iterations with a 3,000-iteration warm-up). */
+export const ADAPT_SCHEDULE: ScheduleOptions = {
+  ...DEFAULT_SCHEDULE,
+  staticIterations: 500,
+  warmupIterations: 3000,
+  aligner: true,
+};
+
+/** Learning-rate factor of the warm-up: the prior's motion must not be washed out before the head has settled. */
+const WARMUP_LR_SCALE = 0.1;
 
 /** Learning rates (paper section 4 for grids and networks; 3DGS for Gaussians, scaled to a head in metres). */
 const LR = {
@@ -94,9 +111,10 @@ function gaussianGroups(branch: Branch, positionSteps: number, offset: number, s
   ];
 }
 
-function networkGroups(names: TensorName[], steps: number): StageGroup[] {
+/** AdamW groups of networks and hash grids (paper section 4: grids 5e-3, networks 5e-4), decaying over `steps`. */
+export function networkGroups<N extends string>(names: N[], steps: number, scale = 1) {
   return names.map((name) => {
-    const base = name.endsWith('Grid') ? LR.grid : LR.network;
+    const base = (name.endsWith('Grid') ? LR.grid : LR.network) * scale;
     return { name, lr: exponentialDecay(base, base * 0.1, Math.max(1, steps)), weightDecay: NETWORK_DECAY };
   });
 }
@@ -123,10 +141,12 @@ function densifyWindow(branch: Branch, iterations: number, maxGaussians: number,
 }
 
 export function trainingStages(o: ScheduleOptions): Stage[] {
-  if (o.staticIterations >= o.faceIterations)
-    throw new RangeError(`staticIterations ${o.staticIterations} must be less than faceIterations ${o.faceIterations}`);
+  if (o.staticIterations + o.warmupIterations >= o.faceIterations)
+    throw new RangeError(
+      `staticIterations ${o.staticIterations} + warmupIterations ${o.warmupIterations} must be less than faceIterations ${o.faceIterations}`,
+    );
   const aligner = (branch: Branch): TensorName[] => (o.aligner ? [`${branch}.alignerGrid`, `${branch}.aligner`] : []);
-  const faceNets: TensorName[] = [
+  const faceFields: TensorName[] = [
     'face.motionGrid',
     'face.audioAttention',
     'face.expressionAttention',
@@ -134,8 +154,8 @@ export function trainingStages(o: ScheduleOptions): Stage[] {
     'face.decoder',
     'audio.net',
     'audio.attention',
-    ...aligner('face'),
   ];
+  const faceNets = [...faceFields, ...aligner('face')];
   const mouthNets: TensorName[] = [
     'mouth.motionGrid',
     'mouth.audioAttention',
@@ -143,7 +163,8 @@ export function trainingStages(o: ScheduleOptions): Stage[] {
     'mouth.hookScaler',
     ...aligner('mouth'),
   ];
-  const moving = o.faceIterations - o.staticIterations;
+  const warm = o.warmupIterations;
+  const moving = o.faceIterations - o.staticIterations - warm;
   const plan = (p: Partial<GraphPlan>): GraphPlan => ({
     faceMotion: true,
     mouth: true,
@@ -166,11 +187,26 @@ export function trainingStages(o: ScheduleOptions): Stage[] {
       sampleOpenMouths: false,
     },
     {
+      name: 'face-warmup',
+      iterations: warm,
+      plan: plan({ mouth: false, face: 'all', audio: true, faceTarget: true, aligner: false }),
+      groups: [
+        ...gaussianGroups('face', o.faceIterations, o.staticIterations),
+        ...networkGroups(faceFields, warm, WARMUP_LR_SCALE),
+      ],
+      branchOffset: o.staticIterations,
+      densify: faceDensify,
+      sampleOpenMouths: false,
+    },
+    {
       name: 'face',
       iterations: moving,
       plan: plan({ mouth: false, face: 'all', audio: true, faceTarget: true }),
-      groups: [...gaussianGroups('face', o.faceIterations, o.staticIterations), ...networkGroups(faceNets, moving)],
-      branchOffset: o.staticIterations,
+      groups: [
+        ...gaussianGroups('face', o.faceIterations, o.staticIterations + warm),
+        ...networkGroups(faceNets, moving),
+      ],
+      branchOffset: o.staticIterations + warm,
       densify: faceDensify,
       sampleOpenMouths: false,
     },

@@ -6,21 +6,25 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { IdentityManifest } from '../identity/manifest.js';
-import { GAUSSIAN_TENSORS, type IdentityWeights } from '../identity/tensors.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
-import { rng } from '../model/init.js';
 import { addon } from '../native/addon.js';
-import { readDatasetManifest } from '../prepare/dataset-manifest.js';
-import { type DeviceKind, Tensor } from '../tensor.js';
+import type { DeviceKind } from '../tensor.js';
 import { Adam } from './adam.js';
 import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { attributeWidths, densify, resetOpacity } from './densify.js';
 import { type IdentityDetails, writeTrainedIdentity } from './export.js';
-import { type DensifyStatsTensors, FrameGraph } from './frame-graph.js';
-import { branchBoxes, countsOf, gaussiansInBox, initialWeights } from './initial-weights.js';
-import { type Branch, type GaussianCounts, ModelParams } from './model-params.js';
-import { DEFAULT_SCHEDULE, type ScheduleOptions, type Stage, type StageName, trainingStages } from './stages.js';
-import { TrainingData, type TrainingFrame } from './training-data.js';
+import { FrameGraph } from './frame-graph.js';
+import { densifyStep, framePsnr, freshParams, peekSize, pickFrame, randomFor, statsTensors } from './iteration.js';
+import { type GaussianCounts, ModelParams } from './model-params.js';
+import { type MotionPrior, PRIOR_TENSORS } from './motion-prior.js';
+import {
+  ADAPT_SCHEDULE,
+  DEFAULT_SCHEDULE,
+  type ScheduleOptions,
+  type Stage,
+  type StageName,
+  trainingStages,
+} from './stages.js';
+import { TrainingData } from './training-data.js';
 
 export interface TrainProgress {
   stage: StageName;
@@ -50,6 +54,11 @@ export interface TrainOptions {
   schedule?: Partial<ScheduleOptions>;
   /** Model config (default: defaultModelConfig()); its audio layout is what the server will stream with. */
   model?: ModelConfig;
+  /**
+   * Motion-aligned adaptation (InsTaG section 3.3): start the universal motion fields and audio encoders from this
+   * pre-trained prior (its model config is the identity's; the schedule defaults to ADAPT_SCHEDULE).
+   */
+  prior?: MotionPrior;
   /** Starting Gaussian counts (official: 2,000 face, 5,000 mouth in a 0.2-m cube; ours start in fitted boxes). */
   initialGaussians?: GaussianCounts;
   seed?: number;
@@ -88,14 +97,15 @@ export class TrainingAborted extends Error {
   }
 }
 
-/** Per-iteration randomness from (seed, stage, iteration): a resumed run draws exactly what it would have. */
-const randomFor = (seed: number, stage: number, iteration: number) =>
-  rng((seed * 1000003 + stage * 7919 + iteration * 104729) >>> 0);
-
 export async function trainIdentity(options: TrainOptions): Promise<TrainResult> {
-  const model = options.model ?? defaultModelConfig();
+  const prior = options.prior ?? null;
+  if (prior && options.model && JSON.stringify(options.model) !== JSON.stringify(prior.model))
+    throw new RangeError(
+      "trainIdentity: `model` differs from the motion prior's model config (leave it out to use the prior's)",
+    );
+  const model = prior?.model ?? options.model ?? defaultModelConfig();
   const seed = options.seed ?? 1;
-  const schedule: ScheduleOptions = { ...DEFAULT_SCHEDULE, ...options.schedule };
+  const schedule: ScheduleOptions = { ...(prior ? ADAPT_SCHEDULE : DEFAULT_SCHEDULE), ...options.schedule };
   const stages = trainingStages(schedule);
   const log = options.onLog ?? (() => {});
   const checkpointDir = options.checkpointDir ?? `${path.resolve(options.out)}.checkpoints`;
@@ -123,6 +133,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
           schedule,
           seed,
           options.initialGaussians,
+          prior?.provenance ?? null,
         ]),
       )
       .digest('hex');
@@ -137,7 +148,14 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
       log(`resuming after iteration ${start.done} (stage ${stages[start.stage]?.name}, iteration ${start.iteration})`);
     params = checkpoint
       ? new ModelParams(options.device, model, checkpoint.weights, checkpoint.state.gaussians)
-      : freshParams(options.device, model, data, options.initialGaussians ?? { face: 4000, mouth: 1000 }, seed);
+      : freshParams(
+          options.device,
+          model,
+          data,
+          options.initialGaussians ?? { face: 4000, mouth: 1000 },
+          seed,
+          prior ? Object.fromEntries(PRIOR_TENSORS.map((name) => [name, prior.weights[name]])) : {},
+        );
     const P = params;
     const total = stages.reduce((n, s) => n + s.iterations, 0);
     const began = performance.now();
@@ -259,6 +277,12 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
       dataset: data,
       tools: {
         trainer: 'splatcast-train-1',
+        ...(prior
+          ? {
+              motionPrior: prior.provenance.datasets.map((d) => d.name).join(', '),
+              motionPriorCreatedAt: prior.provenance.createdAt,
+            }
+          : {}),
         iterations: String(total),
         seed: String(seed),
         trainingSize: String(data.size),
@@ -280,125 +304,4 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
     graph.dispose();
     data.dispose();
   }
-}
-
-async function peekSize(dataset: string): Promise<number> {
-  return (await readDatasetManifest(dataset)).size;
-}
-
-/** Gaussians in boxes fitted to the canonical face, coloured by the first training frame under each point. */
-function freshParams(
-  device: DeviceKind,
-  model: ModelConfig,
-  data: TrainingData,
-  counts: GaussianCounts,
-  seed: number,
-): ModelParams {
-  const random = rng(seed);
-  const boxes = branchBoxes(data.manifest.canonicalFace);
-  const first = data.frames[0] as TrainingFrame;
-  const colour = colourUnder(first, data.size, data.intrinsics);
-  const gaussians = {
-    face: gaussiansInBox(random, counts.face, boxes.face, model.face.shDegree, colour),
-    mouth: gaussiansInBox(random, counts.mouth, boxes.mouth, model.mouth.shDegree, () => [0.55, 0.35, 0.35]),
-  };
-  const weights: IdentityWeights = initialWeights(random, model, gaussians);
-  return new ModelParams(device, model, weights, countsOf(gaussians));
-}
-
-/** The frame's ground-truth colour where a head-space point projects (grey outside the image). */
-function colourUnder(frame: TrainingFrame, size: number, k: TrainingData['intrinsics']) {
-  const pose = frame.camera.read();
-  const rgb = frame.host.target;
-  return (x: number, y: number, z: number): [number, number, number] => {
-    const c = [0, 1, 2].map(
-      (r) =>
-        (pose[4 * r] as number) * x +
-        (pose[4 * r + 1] as number) * y +
-        (pose[4 * r + 2] as number) * z +
-        (pose[4 * r + 3] as number),
-    );
-    const [cx, cy, cz] = c as [number, number, number];
-    if (cz <= 0) return [0.5, 0.5, 0.5];
-    const u = Math.floor((k.fx * cx) / cz + k.cx);
-    const v = Math.floor((k.fy * cy) / cz + k.cy);
-    if (u < 0 || v < 0 || u >= size || v >= size) return [0.5, 0.5, 0.5];
-    const p = 3 * (v * size + u);
-    return [(rgb[p] as number) / 255, (rgb[p + 1] as number) / 255, (rgb[p + 2] as number) / 255];
-  };
-}
-
-function pickFrame(frames: TrainingFrame[], random: () => number, openMouths: boolean): TrainingFrame {
-  if (openMouths && random() < 0.5) {
-    const sorted = [...frames].sort((a, b) => b.mouthOpen - a.mouthOpen);
-    return sorted[Math.floor(random() * Math.max(1, Math.ceil(sorted.length / 2)))] as TrainingFrame;
-  }
-  return frames[Math.floor(random() * frames.length)] as TrainingFrame;
-}
-
-function statsTensors(
-  device: DeviceKind,
-  n: number,
-  from: { accum: Float32Array; count: Float32Array; maxRadii: Float32Array } | null,
-): DensifyStatsTensors {
-  const make = (data?: Float32Array) =>
-    data && data.length === n ? Tensor.from(device, 'f32', [n], data) : Tensor.zeros(device, 'f32', [n]);
-  return { accum: make(from?.accum), count: make(from?.count), maxRadii: make(from?.maxRadii) };
-}
-
-/** Density control at branch iteration k: grow and prune every `every` iterations, reset opacity now and then. */
-function densifyStep(
-  P: ModelParams,
-  adam: Adam,
-  stage: Stage,
-  it: number,
-  stats: DensifyStatsTensors,
-  random: () => number,
-  size: number,
-  log: (line: string) => void,
-): DensifyStatsTensors {
-  const d = stage.densify;
-  if (!d) return stats;
-  const k = stage.branchOffset + it;
-  const branch: Branch = d.branch;
-  const shDegree = P.model[branch].shDegree;
-  const widths = attributeWidths(shDegree);
-  let out = stats;
-  if (k >= d.from && k <= d.until && k % d.every === 0) {
-    const result = densify(
-      P.readGaussians(branch),
-      { accum: stats.accum.read(), count: stats.count.read(), maxRadii: stats.maxRadii.read() },
-      // After the first opacity reset, as 3DGS, Gaussians covering too much of the screen go too.
-      { ...d.config, maxScreenRadius: k > d.resetOpacityEvery ? (d.config.maxScreenRadius ?? 0.1 * size) : null },
-      shDegree,
-      random,
-    );
-    const replaced = P.setGaussians(branch, result.gaussians);
-    for (const attribute of GAUSSIAN_TENSORS) {
-      const entry = replaced[attribute];
-      adam.replace(`${branch}.${attribute}`, entry.value, entry.grad, result.carry, widths[attribute]);
-    }
-    for (const t of Object.values(stats)) t.dispose();
-    out = statsTensors(stats.accum.device, result.gaussians.opacity.length, null);
-    if (result.cloned + result.split + result.pruned > 0)
-      log(
-        `${branch} densify at ${k}: +${result.cloned} cloned, ${result.split} split, -${result.pruned} pruned -> ${result.gaussians.opacity.length}`,
-      );
-  }
-  if (k % d.resetOpacityEvery === 0 && k < d.until) {
-    const opacity = P.value(`${branch}.opacity`);
-    opacity.write(resetOpacity(opacity.read()));
-    const n = opacity.size;
-    adam.replace(`${branch}.opacity`, opacity, P.grad(`${branch}.opacity`), new Int32Array(n).fill(-1), 1);
-  }
-  return out;
-}
-
-/** PSNR (dB) of a rendered image against its target (images in 0..1). */
-function framePsnr(rendered: Tensor<'f32'>, target: Tensor<'f32'>): number {
-  const image = rendered.read();
-  const reference = target.read();
-  let se = 0;
-  for (let i = 0; i < image.length; i++) se += ((image[i] as number) - (reference[i] as number)) ** 2;
-  return 10 * Math.log10(1 / Math.max(1e-12, se / image.length));
 }

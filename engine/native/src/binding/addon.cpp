@@ -91,6 +91,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
       {"adamStep", binding::adam_step},
       {"densifyStats", binding::densify_stats},
       {"squaredNorm", binding::squared_norm},
+      {"contrastLoss", binding::contrast_loss},
+      {"axpy", binding::axpy},
   };
   for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));
   return exports;

@@ -96,6 +96,11 @@ Napi::Value adam_step(const Napi::CallbackInfo& info);
 // densifyStats(device, gradNorm[n], radii[n], accum[n], count[n], maxRadii[n]): where radii > 0, accum += gradNorm,
 //   count += 1, maxRadii = max(maxRadii, radii)
 Napi::Value densify_stats(const Napi::CallbackInfo& info);
+// contrastLoss(device, a[n,>=3], b[n,>=3], weight, loss[1] (written), gradA|null, gradB|null (added)): the
+//   Negative Contrast Loss weight / n * sum max(0, a_i . b_i) over the first three columns
+Napi::Value contrast_loss(const Napi::CallbackInfo& info);
+// axpy(device, alpha, x[n], y[n]): y += alpha * x
+Napi::Value axpy(const Napi::CallbackInfo& info);
 // squaredNorm(device, x[n]) -> sum of squares (a number; waits for the GPU)
 Napi::Value squared_norm(const Napi::CallbackInfo& info);
 
