@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   health: () => { ok: boolean; detail: Record<string, unknown> };
   /** /readyz: healthy and taking new sessions (false while draining): what a load balancer routes by. */
   ready: () => { ok: boolean; detail: Record<string, unknown> };
+  /** /v1/route: which node a client should connect to (cluster/route-endpoint.ts). */
+  route: (url: URL, req: IncomingMessage) => Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 export function createHttpServer(o: HttpServerOptions): Server {
@@ -57,6 +59,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: HttpServerOp
   if (url.pathname === '/healthz') {
     const health = o.health();
     send(res, health.ok ? 200 : 503, 'application/json', JSON.stringify(health));
+    return;
+  }
+  if (url.pathname === '/v1/route') {
+    const { status, body } = await o.route(url, req);
+    send(res, status, 'application/json', JSON.stringify(body));
     return;
   }
   if (url.pathname === '/readyz') {
