@@ -407,6 +407,17 @@ export interface NativeAddon {
     gradB: NativeTensor | null,
   ): void;
   axpy(device: NativeDevice, alpha: number, x: NativeTensor, y: NativeTensor): void;
+  geometryLoss(
+    device: NativeDevice,
+    depth: NativeTensor,
+    alpha: NativeTensor,
+    prior: NativeTensor,
+    options: { fx: number; fy: number; cx: number; cy: number; weightDepth: number; weightNormal: number },
+    workspace: NativeTensor,
+    loss: NativeTensor,
+    gradDepth: NativeTensor | null,
+    gradAlpha: NativeTensor | null,
+  ): void;
 }
 
 function load(): NativeAddon {

@@ -21,6 +21,8 @@ export interface CanonicalFace {
   vertices: Float64Array;
   /** Rigid landmarks for pose fitting and their weights (they sum to 1). */
   rigid: { index: number; weight: number }[];
+  /** [T, 3] the mesh's triangles (vertex indices): the surface the geometry prior of adaptation renders. */
+  triangles: Uint32Array;
 }
 
 /** Minimal protobuf reader: the fields of one message, as [field number, wire type, value]. */
@@ -60,13 +62,37 @@ function floats(value: number | Uint8Array): number[] {
   return Array.from({ length: value.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
 }
 
-/** Parses GeometryPipelineMetadata {canonical_mesh = 1 {vertex_buffer = 3}, procrustes_landmark_basis = 2}. */
+/** Repeated uint32 field values, packed (wire type 2, varints) or one per entry (wire type 0). */
+function varints(value: number | Uint8Array): number[] {
+  if (typeof value === 'number') return [value];
+  const out: number[] = [];
+  let [v, shift] = [0, 0];
+  for (const b of value) {
+    v += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) {
+      out.push(v);
+      [v, shift] = [0, 0];
+    }
+  }
+  if (shift !== 0) throw new PrepareError(`${METADATA}: truncated packed varints`);
+  return out;
+}
+
+/**
+ * Parses GeometryPipelineMetadata {canonical_mesh = 1 {vertex_buffer = 3, index_buffer = 4},
+ * procrustes_landmark_basis = 2}.
+ */
 export function parseGeometryMetadata(bytes: Uint8Array): CanonicalFace {
   const raw: number[] = [];
+  const indices: number[] = [];
   const rigid: { index: number; weight: number }[] = [];
   for (const [field, , value] of protoFields(bytes)) {
     if (field === 1 && value instanceof Uint8Array) {
-      for (const [meshField, , v] of protoFields(value)) if (meshField === 3) raw.push(...floats(v));
+      for (const [meshField, , v] of protoFields(value)) {
+        if (meshField === 3) raw.push(...floats(v));
+        if (meshField === 4) indices.push(...varints(v));
+      }
     } else if (field === 2 && value instanceof Uint8Array) {
       const entry = { index: -1, weight: 0 };
       for (const [f, , v] of protoFields(value)) {
@@ -78,6 +104,8 @@ export function parseGeometryMetadata(bytes: Uint8Array): CanonicalFace {
   }
   if (raw.length !== MESH_POINTS * VERTEX_FLOATS)
     throw new PrepareError(`${METADATA}: ${raw.length / VERTEX_FLOATS} canonical vertices, expected ${MESH_POINTS}`);
+  if (indices.length === 0 || indices.length % 3 !== 0 || indices.some((i) => i >= MESH_POINTS))
+    throw new PrepareError(`${METADATA}: the canonical mesh's triangles are missing or malformed`);
   if (rigid.length < 6 || rigid.some((r) => r.index < 0 || r.index >= MESH_POINTS || !(r.weight > 0)))
     throw new PrepareError(`${METADATA}: the rigid landmark basis is missing or malformed`);
   // MediaPipe's axes are y up and z towards the viewer, in centimetres: negate y and z, scale to metres, and put
@@ -93,7 +121,11 @@ export function parseGeometryMetadata(bytes: Uint8Array): CanonicalFace {
     for (let i = 0; i < MESH_POINTS; i++) vertices[3 * i + axis] = (vertices[3 * i + axis] as number) - origin;
   }
   const total = rigid.reduce((sum, r) => sum + r.weight, 0);
-  return { vertices, rigid: rigid.map((r) => ({ index: r.index, weight: r.weight / total })) };
+  return {
+    vertices,
+    rigid: rigid.map((r) => ({ index: r.index, weight: r.weight / total })),
+    triangles: Uint32Array.from(indices),
+  };
 }
 
 /** The package folder of @mediapipe/face_mesh (resolved through its main file). */

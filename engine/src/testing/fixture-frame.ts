@@ -31,6 +31,7 @@ export function fixtureFrame(
     size,
     size,
   );
+  const intrinsics = { fx: k.fx * scale, fy: k.fy * scale, cx: k.cx * scale, cy: k.cy * scale };
   const bytes = Uint8Array.from(target, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
   return {
     t: trackFrame,
@@ -50,6 +51,8 @@ export function fixtureFrame(
       [frames, a.window, a.featureDim],
       uniform(rng(seed), frames * a.window * a.featureDim, -2, 2),
     ),
+    geometry: null,
+    intrinsics,
     host: {
       target: bytes,
       face: new Uint8Array(size * size).fill(255),

@@ -17,6 +17,7 @@ import {
   MOUTH_DELTA_COLUMNS,
 } from '../ops/deform.js';
 import { densifyStats } from '../ops/densify-stats.js';
+import { GEOMETRY_WORKSPACE, geometryLoss } from '../ops/geometry-loss.js';
 import { hookFeatures, hookFeaturesBackward } from '../ops/hook.js';
 import { dssimLoss, l1Loss, SSIM_WORKSPACE_MAPS } from '../ops/losses.js';
 import { Rasterizer } from '../ops/rasterizer.js';
@@ -43,6 +44,11 @@ export interface GraphPlan {
   audio: boolean;
   /** Compare with the face-stage target (mouth interior replaced by the plate) instead of the ground truth. */
   faceTarget: boolean;
+  /**
+   * Adaptation's geometry regulariser on the face branch (ops/geometry-loss.ts) against the frame's geometry prior,
+   * with these weights; absent or null: off (as for frames loaded without a prior).
+   */
+  geometry?: { weightDepth: number; weightNormal: number } | null;
 }
 
 /** Per-branch densification statistics the graph adds to ([n] each; see ops/densify-stats.ts). */
@@ -71,6 +77,9 @@ interface BranchState {
   displacement: Tensor<'f32'>;
   rgb: Tensor<'f32'>;
   alpha: Tensor<'f32'>;
+  /** [1, H, W] the rasterizer's depth sum, when the geometry regulariser needs it, and dL/d it (backward). */
+  depth?: Tensor<'f32'>;
+  gradDepth?: Tensor<'f32'>;
 }
 
 export class FrameGraph {
@@ -122,6 +131,7 @@ export class FrameGraph {
       audio,
       frame.expression,
       train && plan.face !== 'none',
+      Boolean(train && plan.face === 'all' && plan.geometry && frame.geometry),
     );
     let mouth: BranchState | undefined;
     if (plan.mouth) {
@@ -145,7 +155,7 @@ export class FrameGraph {
   backward(
     P: ModelParams,
     stats: Record<Branch, DensifyStatsTensors | null>,
-  ): { l1: Tensor<'f32'>; dssim: Tensor<'f32'>; contrast: Tensor<'f32'>[] } {
+  ): { l1: Tensor<'f32'>; dssim: Tensor<'f32'>; contrast: Tensor<'f32'>[]; geometry: Tensor<'f32'> | null } {
     if (!this.last) throw new Error('FrameGraph.backward needs a training forward (train = true) just before it');
     const { frame, plan, face, mouth } = this.last;
     this.last = undefined;
@@ -180,6 +190,24 @@ export class FrameGraph {
       ws.get('composite.argScratch', 'i32', [1, H, H]),
       grads,
     );
+
+    // The geometry regulariser adds to the face's alpha gradient and gives its depth one.
+    let geometry: Tensor<'f32'> | null = null;
+    if (face.depth && plan.geometry && frame.geometry) {
+      const gradDepth = ws.get('grad.face.depth', 'f32', [1, H, H]);
+      face.gradDepth = gradDepth;
+      gradDepth.native.fillZero();
+      geometry = ws.get('loss.geometry', 'f32', [2]);
+      geometryLoss(
+        face.depth,
+        face.alpha,
+        frame.geometry,
+        { intrinsics: frame.intrinsics, ...plan.geometry },
+        ws.get('geometry.workspace', 'f32', [GEOMETRY_WORKSPACE]),
+        geometry,
+        { depth: gradDepth, alpha: grads.faceAlpha },
+      );
+    }
 
     // dL/d audio code from each branch whose motion field trains; summed by running the audio backward per source.
     const audioGrads: Tensor<'f32'>[] = [];
@@ -233,7 +261,7 @@ export class FrameGraph {
       contrast.push(...out.contrast);
     }
     if (plan.audio && audioGrads.length > 0) this.audioBackward(P, frame, audioGrads);
-    return { l1, dssim, contrast };
+    return { l1, dssim, contrast, geometry };
   }
 
   dispose(): void {
@@ -271,6 +299,7 @@ export class FrameGraph {
     audio: Tensor<'f32'>,
     condition: Tensor<'f32'>,
     train: boolean,
+    depth = false,
   ): BranchState {
     const ws = this.ws;
     const n = P.gaussians[branch];
@@ -279,6 +308,7 @@ export class FrameGraph {
     const columns = branch === 'face' ? FACE_DELTA_COLUMNS : MOUTH_DELTA_COLUMNS;
     const delta = ws.get(`${branch}.delta`, 'f32', [n, ops.motion.outputDim]);
     const state: BranchState = { n, delta, moved: moves, ...this.deformedBuffers(branch, n) };
+    if (depth) state.depth = ws.get(`${branch}.depth`, 'f32', [1, this.size, this.size]);
     if (moves) {
       const G = ops.alignerGrid.outputDim;
       state.alignerFeatures = ws.get(`${branch}.alignerFeatures`, 'f32', [n, G]);
@@ -310,6 +340,7 @@ export class FrameGraph {
         shDegree: this.model[branch].shDegree,
         rgb: state.rgb,
         alpha: state.alpha,
+        ...(state.depth ? { depth: state.depth } : {}),
       },
       { train },
     );
@@ -347,6 +378,7 @@ export class FrameGraph {
       dScales,
       dOpacities: P.grad(`${branch}.opacity`),
       dSh: P.grad(`${branch}.sh`),
+      ...(s.gradDepth ? { dDepth: s.gradDepth } : {}),
       ...(means2dGradNorm && radii ? { means2dGradNorm, radii } : {}),
     });
     if (stats && means2dGradNorm && radii) densifyStats(means2dGradNorm, radii, stats);

@@ -133,6 +133,7 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
     mouthIterations: schedule.mouthIterations,
     fuseIterations: 0,
     aligner: false,
+    geometry: null,
     maxGaussians: { face: 60000, mouth: 15000 },
   });
 

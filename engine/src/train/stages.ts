@@ -53,6 +53,11 @@ export interface ScheduleOptions {
   fuseIterations: number;
   /** Train the motion aligners (adaptation from a prior); off when training from scratch. */
   aligner: boolean;
+  /**
+   * The geometry regulariser in the face stage after the warm-up (paper: lambda_D 1e-2, lambda_N 1e-3), against
+   * each frame's mesh prior (geometry-prior.ts); null: off.
+   */
+  geometry: { weightDepth: number; weightNormal: number } | null;
   maxGaussians: { face: number; mouth: number };
 }
 
@@ -63,6 +68,7 @@ export const DEFAULT_SCHEDULE: ScheduleOptions = {
   mouthIterations: 4000,
   fuseIterations: 1000,
   aligner: false,
+  geometry: null,
   maxGaussians: { face: 60000, mouth: 15000 },
 };
 
@@ -72,6 +78,7 @@ export const ADAPT_SCHEDULE: ScheduleOptions = {
   staticIterations: 500,
   warmupIterations: 3000,
   aligner: true,
+  geometry: { weightDepth: 1e-2, weightNormal: 1e-3 },
 };
 
 /** Learning-rate factor of the warm-up: the prior's motion must not be washed out before the head has settled. */
@@ -201,7 +208,7 @@ export function trainingStages(o: ScheduleOptions): Stage[] {
     {
       name: 'face',
       iterations: moving,
-      plan: plan({ mouth: false, face: 'all', audio: true, faceTarget: true }),
+      plan: plan({ mouth: false, face: 'all', audio: true, faceTarget: true, geometry: o.geometry }),
       groups: [
         ...gaussianGroups('face', o.faceIterations, o.staticIterations + warm),
         ...networkGroups(faceNets, moving),

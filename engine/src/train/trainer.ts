@@ -118,6 +118,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
     size: options.size ?? (await peekSize(options.dataset)),
     model,
     part: 'train',
+    geometry: schedule.geometry !== null,
     ...(options.maxFrames !== undefined ? { maxFrames: options.maxFrames } : {}),
   });
   const graph = new FrameGraph(options.device, model, data.size);

@@ -8,11 +8,13 @@ import { FeatureWindow } from '../audio/feature-window.js';
 import { decodeSafetensors } from '../identity/safetensors.js';
 import type { ModelConfig } from '../model/config.js';
 import { CAMERA_STRIDE } from '../ops/rasterizer.js';
+import { loadCanonicalFace } from '../prepare/canonical-face.js';
 import { DatasetFormatError } from '../prepare/dataset-manifest.js';
 import { DatasetReader } from '../prepare/dataset-reader.js';
 import { audioWindowsAt } from '../render/audio-windows.js';
 import { resizeImage } from '../render/resize.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
+import { renderMeshPrior } from './geometry-prior.js';
 
 /** One frame's inputs and targets, on the device. */
 export interface TrainingFrame {
@@ -33,6 +35,10 @@ export interface TrainingFrame {
   expression: Tensor<'f32'>;
   /** [attentionFrames, window, featureDim] */
   windows: Tensor<'f32'>;
+  /** [1, H, W, 4] the geometry prior (normal, depth; geometry-prior.ts), when loaded with `geometry`. */
+  geometry: Tensor<'f32'> | null;
+  /** Camera intrinsics at the training size (also in `camera`, on the device). */
+  intrinsics: { fx: number; fy: number; cx: number; cy: number };
   /** Host copies for evaluation: masks (size H*W, 0..255) and the ground truth (H*W*3 bytes). */
   host: { target: Uint8Array; face: Uint8Array; mouth: Uint8Array; landmarks: Float32Array };
   /** AU25 stand-in (0..5), for sampling frames by mouth openness. */
@@ -47,6 +53,8 @@ export interface TrainingDataOptions {
   part: 'train' | 'test';
   /** Use at most this many frames from the start of the part (tests and quick runs). */
   maxFrames?: number;
+  /** Also render each frame's geometry prior from its face mesh (adaptation's geometry regulariser). */
+  geometry?: boolean;
 }
 
 export class TrainingData {
@@ -80,8 +88,9 @@ export class TrainingData {
     const indices = reader.frames(options.part).slice(0, options.maxFrames ?? Number.POSITIVE_INFINITY);
     if (indices.length === 0) throw new DatasetFormatError(`the dataset has no usable ${options.part} frames`);
     const frames: TrainingFrame[] = [];
+    const triangles = options.geometry ? (await loadCanonicalFace()).triangles : null;
     try {
-      for (const t of indices) frames.push(await loadFrame(reader, t, size, device, intrinsics, features));
+      for (const t of indices) frames.push(await loadFrame(reader, t, size, device, intrinsics, features, triangles));
     } catch (error) {
       for (const f of frames) disposeFrame(f);
       throw error;
@@ -116,6 +125,7 @@ async function loadFrame(
   device: DeviceKind,
   intrinsics: TrainingData['intrinsics'],
   features: FeatureWindow,
+  triangles: Uint32Array | null,
 ): Promise<TrainingFrame> {
   const m = reader.manifest;
   const f = m.frames[t];
@@ -149,7 +159,11 @@ async function loadFrame(
     tensors.push(tensor);
     return tensor;
   };
+  const landmarks = Float32Array.from(f.landmarks, (v) => v * scale);
   try {
+    const geometry = triangles
+      ? renderMeshPrior({ landmarks, pose: f.pose, vertices: m.canonicalFace, triangles, intrinsics, size })
+      : null;
     return {
       t,
       target: make(Tensor.from(device, 'f32', [1, size, size, 3], target)),
@@ -158,7 +172,9 @@ async function loadFrame(
       camera: make(Tensor.from(device, 'f32', [1, CAMERA_STRIDE], camera)),
       expression: make(Tensor.from(device, 'f32', [1, f.expression.length], Float32Array.from(f.expression))),
       windows: make(Tensor.from(device, 'f32', [frames, a.window, a.featureDim], audioWindowsAt(features, t))),
-      host: { target: rgb, face, mouth, landmarks: Float32Array.from(f.landmarks, (v) => v * scale) },
+      geometry: geometry ? make(Tensor.from(device, 'f32', [1, size, size, 4], geometry)) : null,
+      intrinsics,
+      host: { target: rgb, face, mouth, landmarks },
       mouthOpen: f.mouthOpen,
     };
   } catch (error) {
@@ -169,4 +185,5 @@ async function loadFrame(
 
 function disposeFrame(f: TrainingFrame): void {
   for (const x of [f.target, f.faceTarget, f.plate, f.camera, f.expression, f.windows]) x.dispose();
+  f.geometry?.dispose();
 }

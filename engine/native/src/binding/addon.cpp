@@ -93,6 +93,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
       {"squaredNorm", binding::squared_norm},
       {"contrastLoss", binding::contrast_loss},
       {"axpy", binding::axpy},
+      {"geometryLoss", binding::geometry_loss},
   };
   for (const Entry& op : ops) exports.Set(op.name, Napi::Function::New(env, op.fn, op.name));
   return exports;

@@ -99,6 +99,9 @@ Napi::Value densify_stats(const Napi::CallbackInfo& info);
 // contrastLoss(device, a[n,>=3], b[n,>=3], weight, loss[1] (written), gradA|null, gradB|null (added)): the
 //   Negative Contrast Loss weight / n * sum max(0, a_i . b_i) over the first three columns
 Napi::Value contrast_loss(const Napi::CallbackInfo& info);
+// geometryLoss(device, depth[1,H,W], alpha[1,H,W], prior[1,H,W,4], {fx, fy, cx, cy, weightDepth, weightNormal},
+//   workspace f32[16], loss[2] (written), gradDepth[1,H,W]|null, gradAlpha[1,H,W] (added)): ops/geometry_loss.h
+Napi::Value geometry_loss(const Napi::CallbackInfo& info);
 // axpy(device, alpha, x[n], y[n]): y += alpha * x
 Napi::Value axpy(const Napi::CallbackInfo& info);
 // squaredNorm(device, x[n]) -> sum of squares (a number; waits for the GPU)
