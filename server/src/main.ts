@@ -4,6 +4,7 @@
 // http://127.0.0.1:8080 with the CPU engine when there is no GPU and a generated fixture identity.
 import { parseArgs } from 'node:util';
 import { AdminServer } from './admin/admin-server.js';
+import { BullmqJobQueue } from './cluster/bullmq-job-queue.js';
 import { ConfigError, loadServerConfig } from './config.js';
 import { FIXTURE_ID } from './identities/identity-resolver.js';
 import { StreamingServer } from './streaming-server.js';
@@ -16,8 +17,17 @@ async function main(): Promise<void> {
   }
   const config = loadServerConfig(values.config ?? process.env.SPLATCAST_CONFIG);
   const server = await StreamingServer.start({ config });
+  // Several nodes share one job queue in Redis (BullMQ); a lone node keeps the embedded SQLite one.
+  const queue =
+    config.admin.enabled && config.cluster.jobQueue === 'redis' && config.cluster.redisUrl
+      ? await BullmqJobQueue.connect({
+          redisUrl: config.cluster.redisUrl,
+          defaultMaxAttempts: config.admin.jobs.maxAttempts,
+          defaultTimeoutSeconds: config.admin.jobs.defaultTimeoutSeconds,
+        })
+      : undefined;
   const admin = config.admin.enabled
-    ? await AdminServer.start({ config: config.admin, sessions: server.sessions })
+    ? await AdminServer.start({ config: config.admin, sessions: server.sessions, ...(queue ? { queue } : {}) })
     : undefined;
   const base = `http://${config.http.host}:${server.port}`;
   const device = server.engines.workers[0]?.device;

@@ -13,7 +13,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import pino, { type Logger } from 'pino';
 import type { JobKind } from '../jobs/job.js';
 import { measureQueue } from '../jobs/job-metrics.js';
-import { JobQueueError } from '../jobs/job-queue.js';
+import { type JobQueue, JobQueueError } from '../jobs/job-queue.js';
 import { type DeviceSlot, JobRunner } from '../jobs/job-runner.js';
 import { SqliteJobQueue } from '../jobs/sqlite-job-queue.js';
 import { DataDir, StorageError } from '../storage/data-dir.js';
@@ -55,6 +55,8 @@ export interface AdminServerOptions {
   config: AdminConfig;
   /** The streaming server's live sessions (none when this node runs no streaming server). */
   sessions?: SessionDirectory;
+  /** The job queue; default the embedded SQLite one (cluster.jobQueue: redis passes the shared BullMQ queue). */
+  queue?: JobQueue;
   logger?: Logger;
   /** Executor modules per kind (tests swap in doubles). */
   executors?: Partial<Record<JobKind, string>>;
@@ -79,10 +81,12 @@ export class AdminServer {
     const dataDir = new DataDir(config.dataDir);
     await dataDir.prepare();
     const db = openDatabase(dataDir.database);
-    const queue = new SqliteJobQueue(db, {
-      defaultMaxAttempts: config.jobs.maxAttempts,
-      defaultTimeoutSeconds: config.jobs.defaultTimeoutSeconds,
-    });
+    const queue =
+      options.queue ??
+      new SqliteJobQueue(db, {
+        defaultMaxAttempts: config.jobs.maxAttempts,
+        defaultTimeoutSeconds: config.jobs.defaultTimeoutSeconds,
+      });
     measureQueue(queue);
     const keys = new ApiKeys(db, config.apiKeys.rotationGraceSeconds);
     await bootstrapKey(keys, config, dataDir, logger);
