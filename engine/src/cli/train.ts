@@ -24,12 +24,13 @@ const USAGE = {
     '  --no-hook          the mouth does not see the face motion (ablation)',
   adapt:
     'usage: splatcast adapt --prior PRIOR --dataset DIR --out IDENTITY [--device auto|cpu|cuda] [--size N]\n' +
-    '                       [--warmup-iters 3000] [--no-aligner]\n' +
+    '                       [--warmup-iters 3000] [--no-aligner] [--no-geometry]\n' +
     COMMON +
     'Motion-aligned adaptation: a new identity from a prepared dataset, its motion fields started from a pre-trained\n' +
     'motion prior (splatcast pretrain). After a static warm-up the fields fine-tune at a small learning rate for\n' +
     '--warmup-iters, then the motion aligners join; then the mouth (hooked to the face) and the fusion. The audio\n' +
-    "layout (lookahead) is the prior's. --no-aligner and --no-hook switch those parts off (ablations).",
+    "layout (lookahead) is the prior's. The geometry regulariser compares the face's depth and normals with each\n" +
+    "frame's tracked face mesh. --no-aligner, --no-hook and --no-geometry switch those parts off (ablations).",
 };
 
 export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'train'): Promise<void> {
@@ -47,6 +48,7 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
       'static-iters': { type: 'string', default: String(defaults.staticIterations) },
       'warmup-iters': { type: 'string', default: String(defaults.warmupIterations) },
       'no-aligner': { type: 'boolean' },
+      'no-geometry': { type: 'boolean' },
       'no-hook': { type: 'boolean' },
       'mouth-iters': { type: 'string', default: '4000' },
       'fuse-iters': { type: 'string', default: '1000' },
@@ -106,6 +108,7 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
         staticIterations: int('static-iters', 1),
         warmupIterations: int('warmup-iters', 0),
         aligner: mode === 'adapt' && !values['no-aligner'],
+        ...(mode === 'train' || values['no-geometry'] ? { geometry: null } : {}),
         mouthIterations: int('mouth-iters', 0),
         fuseIterations: int('fuse-iters', 0),
       },
