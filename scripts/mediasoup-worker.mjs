@@ -7,18 +7,18 @@
 //   1. a worker that passes mediasoup's start probe is there already: done;
 //   2. otherwise mediasoup's own postinstall runs (with internet: the prebuilt worker, or mediasoup's local build);
 //   3. when that fails (no internet), the worker is built from the npm package's own sources against Debian's
-//      libraries by the offline builder next to the repository (../shared/tools/mediasoup-offline/build) or named by
-//      SPLATCAST_MEDIASOUP_BUILDER; it caches the result per mediasoup version.
+//      libraries by scripts/mediasoup-offline/build.mjs, which caches it per mediasoup version.
 // MEDIASOUP_WORKER_BIN (mediasoup's own variable) skips everything: the worker is provided.
 // npm before 11.x ignores allowScripts and runs mediasoup's postinstall itself (fine with internet).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildOfflineWorker, OfflineBuildError, workerPath, workerRuns } from './mediasoup-offline/build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = path.join(root, 'node_modules', 'mediasoup');
-const workerBin = path.join(pkgDir, 'worker', 'out', 'Release', 'mediasoup-worker');
+const workerBin = workerPath(pkgDir);
 
 function log(message) {
   console.log(`splatcast mediasoup: ${message}`);
@@ -27,12 +27,6 @@ function log(message) {
 function die(message) {
   console.error(`splatcast mediasoup: ${message}`);
   process.exit(1);
-}
-
-/** mediasoup's own probe: a worker started without MEDIASOUP_VERSION exits with 41. */
-function workerRuns(bin) {
-  if (!existsSync(bin)) return false;
-  return spawnSync(bin, [], { env: {}, stdio: 'ignore' }).status === 41;
 }
 
 if (process.env.MEDIASOUP_WORKER_BIN) {
@@ -60,16 +54,16 @@ if (own.status === 0 && workerRuns(workerBin)) {
 }
 log("mediasoup's own installer could not get a worker (no internet?); building it offline");
 
-const builder =
-  process.env.SPLATCAST_MEDIASOUP_BUILDER ?? path.resolve(root, '..', 'shared', 'tools', 'mediasoup-offline', 'build');
-if (!existsSync(builder))
+try {
+  buildOfflineWorker(pkgDir, log);
+} catch (error) {
+  if (!(error instanceof OfflineBuildError)) throw error;
+  const said = (own.stderr || own.stdout || String(own.error)).trim().split('\n').slice(-3).join(' | ');
   die(
-    `mediasoup ${version} has no worker and none could be downloaded (mediasoup's installer said: ` +
-      `${(own.stderr || own.stdout || String(own.error)).trim().split('\n').slice(-3).join(' | ')}). Give the machine ` +
-      'internet access, set MEDIASOUP_WORKER_BIN to a built worker, or set SPLATCAST_MEDIASOUP_BUILDER to the ' +
-      `offline builder (looked for ${builder}).`,
+    `mediasoup ${version} has no worker: none could be downloaded (mediasoup's installer said: ${said}) and the ` +
+      `offline build failed: ${error.message}. Give the machine internet access, or set MEDIASOUP_WORKER_BIN to a ` +
+      'built worker.',
   );
-log(`mediasoup ${version}: building its worker offline with ${builder} (cached after the first time)`);
-execFileSync('bash', [builder, pkgDir], { stdio: 'inherit' });
+}
 if (!workerRuns(workerBin)) die(`the offline build finished but ${workerBin} does not pass mediasoup's start probe`);
-log(`mediasoup ${version}: worker built`);
+log(`mediasoup ${version}: worker ready`);
