@@ -14,6 +14,7 @@ import { makeFixtureIdentity } from '@splatcast/engine';
 import { EnginePool } from '../engine/engine-pool.js';
 import type { EngineSession } from '../engine/engine-session.js';
 import { epochMs } from '../engine/protocol.js';
+import { speechSignal } from './speech-signal.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,20 +37,6 @@ const device = values.device as 'auto' | 'cpu' | 'cuda';
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-}
-
-/** Speech-like audio: voiced harmonics in syllable-rate bursts, 16 kHz. */
-function speech(samples: number, seed: number): Float32Array {
-  const out = new Float32Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const t = i / 16000;
-    const syllable = Math.max(0, Math.sin(2 * Math.PI * 3.1 * t + seed)) ** 0.6;
-    const pitch = 130 + 25 * Math.sin(2 * Math.PI * 0.6 * t + seed);
-    let v = 0;
-    for (let h = 1; h <= 6; h++) v += Math.sin(2 * Math.PI * pitch * h * t) / h;
-    out[i] = 0.3 * syllable * v;
-  }
-  return out;
 }
 
 interface Result {
@@ -93,7 +80,7 @@ async function measure(pool: EnginePool, identityDir: string, n: number): Promis
   }
   const before = await Promise.all(pool.workers.map((w) => w.stats()));
   // Real-time feed: 20 ms per session every 20 ms, on the wall clock (no drift from timer lateness).
-  const audio = sessions.map((_, i) => speech(16000 * (seconds + 1), i));
+  const audio = sessions.map((_, i) => speechSignal(16000 * (seconds + 1), i));
   const started = performance.now();
   let chunk = 0;
   await new Promise<void>((resolve) => {
@@ -117,7 +104,7 @@ async function measure(pool: EnginePool, identityDir: string, n: number): Promis
   // (An overloaded worker may answer late: a failed interrupt is simply not counted.)
   for (const s of sessions) {
     try {
-      await s.pushAudio(speech(16000 * 2, 9), 16000, epochMs());
+      await s.pushAudio(speechSignal(16000 * 2, 9), 16000, epochMs());
       interruptAt.set(s, epochMs());
       await s.interrupt();
     } catch (error) {
@@ -161,6 +148,7 @@ async function main(): Promise<void> {
   const pool = await EnginePool.create({
     workersPerDevice: Number(values['workers-per-device']),
     worker: { device, width: size, height: size, maxSessions: Math.max(32, max) },
+    spareWorker: false, // an idle spare would only take CPU from the workers measured
   });
   const worker = pool.workers[0];
   const lookaheadProbe = await pool.openSession({ identityId: 'bench', identityDir });
