@@ -16,6 +16,22 @@ export { type FrameRequest, trackFrameAt } from './render/frame-request.js';
 export { MAX_BATCH, type RenderedBatch, Renderer, type RendererOptions } from './render/renderer.js';
 export type { DeviceKind } from './tensor.js';
 export {
+  loadMotionPrior,
+  type MotionPrior,
+  MotionPriorError,
+  PRIOR_FORMAT,
+  saveMotionPrior,
+} from './train/motion-prior.js';
+export {
+  DEFAULT_PRETRAIN_SCHEDULE,
+  type PretrainOptions,
+  type PretrainProgress,
+  type PretrainResult,
+  type PretrainSchedule,
+  pretrainMotionPrior,
+} from './train/pretrain.js';
+export { ADAPT_SCHEDULE, DEFAULT_SCHEDULE, type ScheduleOptions } from './train/stages.js';
+export {
   TrainingAborted,
   type TrainOptions,
   type TrainProgress,

@@ -2,8 +2,10 @@
 // dataset is kept once complete) and training (from the last checkpoint in the identity's checkpoints folder). The
 // package is published by the engine's atomic save; the runner's hook validates it and marks the identity ready.
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadMotionPrior, MotionPriorError, trainIdentity } from '@splatcast/engine';
 import { ensureDataset } from './dataset-stage.js';
-import { scheduleFor, toJobProgress, trainIdentity } from './engine-training.js';
+import { PRIOR_FILE, scheduleFor, toJobProgress } from './engine-training.js';
 import { type JobExecutor, JobFailure } from './executor.js';
 
 export interface AdaptationParams {
@@ -14,7 +16,7 @@ export interface AdaptationParams {
   /** Written into the package's manifest. */
   name?: string;
   consent?: { statement: string; recordedAt: string };
-  /** The motion prior chosen for the job (recorded; see the warning below). */
+  /** The motion prior's folder: the identity adapts from it (motion-aligned adaptation); none: from scratch. */
   priorDir?: string;
 }
 
@@ -29,14 +31,14 @@ export default function adaptationExecutor(): JobExecutor {
       const dataset = await ensureDataset(paths, params, context);
       context.signal.throwIfAborted();
       await mkdir(paths.checkpoints, { recursive: true });
-      const schedule = scheduleFor(params.iterations);
-      if (params.priorDir)
-        context.log('warn', "the engine's trainIdentity takes no motion prior yet: this identity trains without one");
-      const result = (await trainIdentity({
+      const prior = params.priorDir ? await loadPrior(params.priorDir) : undefined;
+      const schedule = scheduleFor(params.iterations, prior !== undefined);
+      const result = await trainIdentity({
         dataset: paths.dataset,
         out: paths.package,
         device: context.device,
-        schedule,
+        ...(prior && { prior }),
+        ...(schedule && { schedule }),
         checkpointDir: paths.checkpoints,
         // Often enough that a restart loses little: every 5 % of the run, at most every 500 iterations.
         checkpointEvery: params.iterations ? Math.max(1, Math.min(500, Math.round(params.iterations / 20))) : 500,
@@ -54,14 +56,25 @@ export default function adaptationExecutor(): JobExecutor {
         signal: context.signal,
         onProgress: (p) => context.progress(toJobProgress(p)),
         onLog: (line) => context.log('info', line),
-      })) as { iterations?: number; seconds?: number; resumedAt?: number } | undefined;
+      });
       return {
         frames: dataset.frames,
         datasetReused: dataset.reused,
-        iterations: result?.iterations ?? null,
-        trainingSeconds: result?.seconds ?? null,
-        resumedAt: result?.resumedAt ?? 0,
+        iterations: result.iterations,
+        trainingSeconds: result.seconds,
+        resumedAt: result.resumedAt,
+        motionPrior: prior ? prior.provenance.datasets.map((d) => d.name) : null,
       };
     },
   };
+}
+
+/** A damaged or missing prior fails the job with the reason (retrying cannot fix it). */
+async function loadPrior(folder: string) {
+  try {
+    return await loadMotionPrior(path.join(folder, PRIOR_FILE));
+  } catch (error) {
+    if (error instanceof MotionPriorError) throw new JobFailure(error.message);
+    throw error;
+  }
 }

@@ -1,94 +1,58 @@
-// The engine's training entry points, looked up at run time. Training (`trainIdentity`, `pretrainMotionPrior`) is
-// being added to @splatcast/engine; until a build exports them, a job that needs one fails with that reason instead
-// of pretending. The shapes below are the agreed library calls.
-
-import { JobFailure } from './executor.js';
+// The engine's training calls as the job executors use them: iteration budgets split like the engine's schedules,
+// and the engine's progress as job progress.
+import {
+  ADAPT_SCHEDULE,
+  DEFAULT_PRETRAIN_SCHEDULE,
+  DEFAULT_SCHEDULE,
+  type PretrainProgress,
+  type PretrainSchedule,
+  type ScheduleOptions,
+  type TrainProgress,
+} from '@splatcast/engine';
 import type { JobProgress } from './job.js';
 
-/** What trainIdentity reports (engine/src/train/trainer.ts). */
-export interface TrainProgress {
-  stage: string;
-  /** Iterations done in all stages, of total. */
-  done: number;
-  total: number;
-  loss?: number;
-  psnr?: number;
-  etaSeconds?: number;
-}
+/** A motion prior's folder holds this file (engine/src/train/motion-prior.ts). */
+export const PRIOR_FILE = 'prior.safetensors';
 
-export interface TrainSchedule {
-  faceIterations: number;
-  staticIterations: number;
-  mouthIterations: number;
-  fuseIterations: number;
-}
-
-export interface TrainIdentityOptions {
-  dataset: string;
-  out: string;
-  device: 'cpu' | 'cuda';
-  size?: number;
-  schedule?: Partial<TrainSchedule>;
-  checkpointDir: string;
-  checkpointEvery?: number;
-  identity?: { name: string; consent: { subjectConsent: boolean; statement: string; recordedAt: string | null } };
-  signal: AbortSignal;
-  onProgress: (progress: TrainProgress) => void;
-  onLog?: (line: string) => void;
-}
+const faceTotal = (s: ScheduleOptions) => s.faceIterations + s.mouthIterations + s.fuseIterations;
 
 /**
- * A schedule of about `iterations` in all, split as the default one is (face 10,000 of which 1,000 static, mouth
- * 4,000, fuse 1,000): small settings for CI, the default when absent.
+ * A schedule of about `iterations` in all, split as the engine's default one is (from scratch, or adapting from a
+ * prior): small settings for CI, the engine's default when absent.
  */
-export function scheduleFor(iterations: number | undefined): Partial<TrainSchedule> | undefined {
+export function scheduleFor(iterations: number | undefined, withPrior: boolean): Partial<ScheduleOptions> | undefined {
   if (iterations === undefined) return undefined;
-  const part = (share: number) => Math.max(1, Math.round((iterations * share) / 15000));
+  const base = withPrior ? ADAPT_SCHEDULE : DEFAULT_SCHEDULE;
+  const part = (n: number, min: number) => Math.max(min, Math.round((iterations * n) / faceTotal(base)));
+  const staticIterations = part(base.staticIterations, 1);
+  const warmupIterations = base.warmupIterations > 0 ? part(base.warmupIterations, 1) : 0;
   return {
-    faceIterations: part(10000),
-    staticIterations: part(1000),
-    mouthIterations: part(4000),
-    fuseIterations: part(1000),
+    staticIterations,
+    warmupIterations,
+    faceIterations: Math.max(staticIterations + warmupIterations + 1, part(base.faceIterations, 2)),
+    mouthIterations: part(base.mouthIterations, 1),
+    fuseIterations: part(base.fuseIterations, 1),
   };
 }
 
-export interface PretrainOptions {
-  datasets: string[];
-  out: string;
-  device: 'cpu' | 'cuda';
-  iterations?: number;
-  checkpointEvery?: number;
-  checkpointDir: string;
-  signal: AbortSignal;
-  onProgress: (progress: TrainProgress) => void;
+/** Per-video pre-training iterations of about `iterations` in all over `videos`, split as the default. */
+export function pretrainScheduleFor(iterations: number | undefined, videos: number): PretrainSchedule | undefined {
+  if (iterations === undefined) return undefined;
+  const d = DEFAULT_PRETRAIN_SCHEDULE;
+  const total = d.staticIterations + d.faceIterations + d.mouthIterations;
+  const part = (n: number) => Math.max(1, Math.round((iterations * n) / total / Math.max(1, videos)));
+  return {
+    staticIterations: part(d.staticIterations),
+    faceIterations: part(d.faceIterations),
+    mouthIterations: part(d.mouthIterations),
+  };
 }
 
-type Engine = Record<string, unknown>;
-
-async function entry<T>(names: string[], what: string): Promise<T> {
-  const engine = (await import('@splatcast/engine')) as Engine;
-  const found = names.map((n) => engine[n]).find((f) => typeof f === 'function');
-  if (!found)
-    throw new JobFailure(`${what} is not available: this build of @splatcast/engine exports no ${names.join(' or ')}`);
-  return found as T;
-}
-
-export const trainIdentity = (options: TrainIdentityOptions) =>
-  entry<(o: TrainIdentityOptions) => Promise<unknown>>(['trainIdentity', 'adaptIdentity'], 'identity training').then(
-    (train) => train(options),
-  );
-
-export const pretrainMotionPrior = (options: PretrainOptions) =>
-  entry<(o: PretrainOptions) => Promise<unknown>>(
-    ['pretrainMotionPrior', 'pretrain'],
-    'motion-prior pre-training',
-  ).then((train) => train(options));
-
-export const toJobProgress = (p: TrainProgress): JobProgress => ({
+export const toJobProgress = (p: TrainProgress | PretrainProgress): JobProgress => ({
   stage: `training: ${p.stage}`,
   iteration: p.done,
   total: p.total,
-  ...(p.loss !== undefined && { loss: p.loss }),
-  ...(p.psnr !== undefined && { psnr: p.psnr }),
-  ...(p.etaSeconds !== undefined && { etaSeconds: p.etaSeconds }),
+  ...(Number.isFinite(p.loss) && { loss: p.loss }),
+  ...(Number.isFinite(p.psnr) && { psnr: p.psnr }),
+  ...(Number.isFinite(p.etaSeconds) && { etaSeconds: p.etaSeconds }),
 });

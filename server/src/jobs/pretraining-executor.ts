@@ -1,9 +1,10 @@
-// Pre-training: a universal motion prior from several identities' datasets (each prepared first if it is not yet),
-// written as a prior package into the prior's folder. Resumes from its checkpoints in the job's own folder.
+// Pre-training: a motion prior from several identities' datasets (each prepared first if it is not yet), written as
+// prior.safetensors into the prior's folder. Resumes from its checkpoints in the job's own folder.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { pretrainMotionPrior } from '@splatcast/engine';
 import { ensureDataset } from './dataset-stage.js';
-import { pretrainMotionPrior, toJobProgress } from './engine-training.js';
+import { PRIOR_FILE, pretrainScheduleFor, toJobProgress } from './engine-training.js';
 import { type JobExecutor, JobFailure } from './executor.js';
 
 export interface PretrainingParams {
@@ -29,16 +30,27 @@ export default function pretrainingExecutor(): JobExecutor {
       }
       const checkpointDir = path.join(dataDir.job(job.id), 'checkpoints');
       await mkdir(checkpointDir, { recursive: true });
-      await pretrainMotionPrior({
+      const folder = dataDir.prior(params.priorId);
+      await mkdir(folder, { recursive: true });
+      const schedule = pretrainScheduleFor(params.iterations, datasets.length);
+      const result = await pretrainMotionPrior({
         datasets,
-        out: dataDir.prior(params.priorId),
+        out: path.join(folder, PRIOR_FILE),
         device: context.device,
-        iterations: params.iterations,
+        ...(schedule && { schedule }),
         checkpointDir,
+        checkpointEvery: params.iterations ? Math.max(1, Math.min(2000, Math.round(params.iterations / 20))) : 2000,
         signal: context.signal,
         onProgress: (p) => context.progress(toJobProgress(p)),
+        onLog: (line) => context.log('info', line),
       });
-      return { priorId: params.priorId, datasets: datasets.length };
+      return {
+        priorId: params.priorId,
+        datasets: datasets.length,
+        iterations: result.iterations,
+        trainingSeconds: result.seconds,
+        resumedAt: result.resumedAt,
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 // End to end with the real executors: a shared clip uploaded with consent -> an adaptation job (the engine's real
 // prepare, then its real trainIdentity at tiny CPU settings) -> the identity becomes ready -> a client token for it
-// -> an engine session (the streaming server's EngineWorker) renders it. Until @splatcast/engine exports
-// trainIdentity, the job must fail with exactly that reason after a complete, valid dataset, and the rest is skipped.
+// -> an engine session (the streaming server's EngineWorker) renders it. Then a pre-training job makes a motion prior
+// from that identity's dataset, the prior appears in the catalog, and a second adaptation starts from it.
 import { readDatasetManifest } from '@splatcast/engine/dist/prepare/dataset-manifest.js';
 import { jwtVerify } from 'jose';
 import t from 'tap';
@@ -51,17 +51,6 @@ t.test('upload -> adaptation -> ready identity -> token -> rendered frames', { s
   t.ok(dataset.frameCount >= 95 && dataset.frameCount <= 105, `4 s at 25 fps (${dataset.frameCount} frames)`);
   t.ok(stages.has('prepare:'), 'progress came through from prepare');
 
-  const engine = (await import('@splatcast/engine')) as Record<string, unknown>;
-  if (typeof engine.trainIdentity !== 'function') {
-    t.equal(job.state, 'failed');
-    t.equal(
-      job.error,
-      'identity training is not available: this build of @splatcast/engine exports no trainIdentity or adaptIdentity',
-    );
-    t.equal((await h.json('GET', `/v1/identities/${identity.id}`)).body.state, 'failed');
-    t.skip('training is not exported by @splatcast/engine yet: the ready identity, token and render steps wait for it');
-    return;
-  }
   t.equal(job.state, 'succeeded', job.error ?? '');
   const ready = (await h.json<IdentityRecord>('GET', `/v1/identities/${identity.id}`)).body;
   t.equal(ready.state, 'ready');
@@ -87,4 +76,49 @@ t.test('upload -> adaptation -> ready identity -> token -> rendered frames', { s
   session.on('frame', () => frames++);
   await until(() => frames >= 5, 30_000, 'five rendered frames');
   t.pass(`the adapted identity renders (${frames} frames)`);
+
+  // A motion prior from this identity's (already prepared) dataset, then an adaptation that starts from it.
+  const finished = async (submittedJob: Job) => {
+    let current = submittedJob;
+    await until(
+      () => {
+        void h.json<Job>('GET', `/v1/jobs/${current.id}`).then((r) => {
+          current = r.body;
+        });
+        return current.state === 'succeeded' || current.state === 'failed';
+      },
+      1_100_000,
+      `job ${submittedJob.kind} to end`,
+    );
+    return current;
+  };
+  const pretraining = await h.json<Job>('POST', '/v1/jobs', {
+    kind: 'pretraining',
+    identityIds: [identity.id],
+    name: 'prior from one clip',
+    device: 'cpu',
+    settings: { iterations: 40, size: 64 },
+  });
+  t.equal(pretraining.status, 201);
+  const pretrained = await finished(pretraining.body);
+  t.equal(pretrained.state, 'succeeded', pretrained.error ?? '');
+  const { priors } = (await h.json<{ priors: { id: string; name: string }[] }>('GET', '/v1/priors')).body;
+  const prior = priors.find((p) => p.name === 'prior from one clip');
+  t.ok(prior, 'the prior is in the catalog');
+  const adapting = await h.json<Job>('POST', '/v1/jobs', {
+    kind: 'adaptation',
+    identityId: identity.id,
+    priorId: prior?.id,
+    device: 'cpu',
+    settings: { iterations: 60, size: 64 },
+  });
+  t.equal(adapting.status, 201, JSON.stringify(adapting.body));
+  const adapted = await finished(adapting.body);
+  t.equal(adapted.state, 'succeeded', adapted.error ?? '');
+  const seen = (adapted.result as { motionPrior: string[] | null }).motionPrior;
+  t.ok(
+    Array.isArray(seen) && seen.length === 1,
+    `the identity adapted from the prior (it has seen ${JSON.stringify(seen)})`,
+  );
+  t.equal((await h.json<IdentityRecord>('GET', `/v1/identities/${identity.id}`)).body.state, 'ready');
 });
