@@ -41,28 +41,40 @@ const everything: GraphPlan = {
   faceTarget: false,
 };
 
-t.test('the training forward renders what the server renders', async (t) => {
-  const target = new Float32Array(SIZE * SIZE * 3);
-  const frame = fixtureFrame(identity, 'cpu', SIZE, 2, target, 7);
-  const P = new ModelParams('cpu', m.model, identity.weights, m.gaussians);
-  const graph = new FrameGraph('cpu', m.model, SIZE);
-  const device = DeviceIdentity.upload(identity, 'cpu', { width: SIZE, height: SIZE });
-  const renderer = new Renderer({ device: 'cpu', width: SIZE, height: SIZE });
-  t.teardown(() => {
-    for (const x of [P, graph, device, renderer]) x.dispose();
+const hooked = new Map<boolean, Float32Array>();
+for (const hook of [true, false])
+  t.test(`the training forward renders what the server renders (hook ${hook ? 'on' : 'off'})`, async (t) => {
+    const target = new Float32Array(SIZE * SIZE * 3);
+    const frame = fixtureFrame(identity, 'cpu', SIZE, 2, target, 7);
+    const config = structuredClone(m.model);
+    config.mouth.hook = hook;
+    const P = new ModelParams('cpu', config, identity.weights, m.gaussians);
+    const graph = new FrameGraph('cpu', config, SIZE);
+    const device = DeviceIdentity.upload({ ...identity, manifest: { ...m, model: config } }, 'cpu', {
+      width: SIZE,
+      height: SIZE,
+    });
+    const renderer = new Renderer({ device: 'cpu', width: SIZE, height: SIZE });
+    t.teardown(() => {
+      for (const x of [P, graph, device, renderer]) x.dispose();
+    });
+    const trained = graph.forward(P, frame, everything, true).read();
+    const served = renderer
+      .renderRgb([
+        { identity: device, trackFrame: 2, audioWindows: frame.windows.read(), expression: frame.expression.read() },
+      ])
+      .image.read();
+    t.equal(trained.length, served.length);
+    t.ok(
+      trained.some((v) => v > 0.05),
+      'a visible image',
+    );
+    t.same(Array.from(trained), Array.from(served), 'bit-identical images');
+    hooked.set(hook, trained);
   });
-  const trained = graph.forward(P, frame, everything, true).read();
-  const served = renderer
-    .renderRgb([
-      { identity: device, trackFrame: 2, audioWindows: frame.windows.read(), expression: frame.expression.read() },
-    ])
-    .image.read();
-  t.equal(trained.length, served.length);
-  t.ok(
-    trained.some((v) => v > 0.05),
-    'a visible image',
-  );
-  t.same(Array.from(trained), Array.from(served), 'bit-identical images');
+t.test('switching the hook off changes the mouth', async (t) => {
+  const [on, off] = [hooked.get(true), hooked.get(false)];
+  t.ok(on && off && on.some((v, i) => v !== off[i]), 'the mouth field sees the face motion only with the hook');
 });
 
 // Float32 rendering limits finite differences: the step must move the loss well above its rounding (~1e-7) yet stay
