@@ -48,11 +48,13 @@ function delta(a: RtpCounters | undefined, b: RtpCounters | undefined) {
 export function summarizeSession(r: SessionRecord, maxLatencyMs: number, fromMs = 0): SessionSummary {
   const match = matchOnsets(r.sentOnsetsMs, r.heardOnsetsMs, maxLatencyMs, r.endedAtMs);
   const pairs = match.pairs.filter((p) => p.heardMs >= fromMs);
-  const first = r.rtp[0];
+  // Between the first and last polls of the same stream (a reconnect that negotiated media again starts a new one).
   const last = r.rtp.at(-1);
-  const span = first && last ? (last.atMs - first.atMs) / 1000 : 0;
-  const video = delta(first?.video, last?.video);
-  const audio = delta(first?.audio, last?.audio);
+  const firstOf = (kind: 'video' | 'audio') => r.rtp.find((p) => p[kind] && p[kind]?.ssrc === last?.[kind]?.ssrc);
+  const firstVideo = firstOf('video');
+  const span = firstVideo && last ? (last.atMs - firstVideo.atMs) / 1000 : 0;
+  const video = delta(firstVideo?.video, last?.video);
+  const audio = delta(firstOf('audio')?.audio, last?.audio);
   const loss = (d: ReturnType<typeof delta>) =>
     d && d.received + d.lost > 0 ? Math.max(0, d.lost) / (d.received + Math.max(0, d.lost)) : undefined;
   const buffer = (d: ReturnType<typeof delta>) => (d && d.emitted > 0 ? (1000 * d.buffered) / d.emitted : undefined);

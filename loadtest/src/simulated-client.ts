@@ -30,6 +30,7 @@ export interface SessionPlan {
 }
 
 export interface RtpCounters {
+  ssrc: number;
   packetsReceived: number;
   packetsLost: number;
   bytesReceived: number;
@@ -66,12 +67,19 @@ export interface SessionRecord {
 
 const STATS_POLL_MS = 1000;
 
+/**
+ * The receive statistics of the avatar's stream of `kind`: the inbound-rtp entry that carried the most bytes. Other
+ * entries can show up beside it, such as mediasoup's bandwidth probation (padding on its own SSRC), whose sequence
+ * gaps would read as heavy loss.
+ */
 function counters(report: RTCStatsReport, kind: 'video' | 'audio'): RtpCounters | undefined {
   let found: RtpCounters | undefined;
   report.forEach((s: Record<string, unknown>) => {
     if (s.type !== 'inbound-rtp' || s.kind !== kind) return;
     const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+    if (found && found.bytesReceived >= n('bytesReceived')) return;
     found = {
+      ssrc: n('ssrc'),
       packetsReceived: n('packetsReceived'),
       packetsLost: n('packetsLost'),
       bytesReceived: n('bytesReceived'),
