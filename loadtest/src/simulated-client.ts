@@ -68,16 +68,19 @@ export interface SessionRecord {
 const STATS_POLL_MS = 1000;
 
 /**
- * The receive statistics of the avatar's stream of `kind`: the inbound-rtp entry that carried the most bytes. Other
- * entries can show up beside it, such as mediasoup's bandwidth probation (padding on its own SSRC), whose sequence
- * gaps would read as heavy loss.
+ * The receive statistics of the avatar's stream of `kind`. mediasoup's bandwidth probation shows up beside the
+ * video as an inbound stream of its own (SSRC 1234, padding only, early on as many bytes as the video): the video
+ * is the entry that decodes the most frames, the speech the one with the most packets.
  */
 function counters(report: RTCStatsReport, kind: 'video' | 'audio'): RtpCounters | undefined {
   let found: RtpCounters | undefined;
+  let best = -1;
   report.forEach((s: Record<string, unknown>) => {
     if (s.type !== 'inbound-rtp' || s.kind !== kind) return;
     const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
-    if (found && found.bytesReceived >= n('bytesReceived')) return;
+    const score = kind === 'video' ? n('framesDecoded') : n('packetsReceived');
+    if (score <= best) return;
+    best = score;
     found = {
       ssrc: n('ssrc'),
       packetsReceived: n('packetsReceived'),
