@@ -1,5 +1,6 @@
 // A small fixture identity for the server tests: few Gaussians, small hash tables, so the CPU engine renders a
 // 64x64 frame in a few milliseconds even on a busy CI machine.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,5 +73,19 @@ export function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Alive and not a zombie: an orphan that exited waits for a reaper to collect it, and PID 1 of a container may
+ * never do so, so `alive` alone would count it as running.
+ */
+export function running(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false; // gone between the two checks
   }
 }

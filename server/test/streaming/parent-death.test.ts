@@ -1,27 +1,15 @@
 // A server killed outright (SIGKILL: no handler runs, nothing is closed) must not leave processes behind: its engine
 // workers, the warm spare and the mediasoup workers notice that their parent is gone and exit on their own.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { alive, until } from '../helpers/fixture.js';
+import { running, until } from '../helpers/fixture.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, '..', 'helpers', `server-child${path.extname(fileURLToPath(import.meta.url))}`);
-
-/** Alive and not a zombie: an orphan that exited may wait for a reaper (PID 1 in a container may not be one). */
-function running(pid: number): boolean {
-  if (!alive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false; // gone between the two checks
-  }
-}
 
 interface ChildProcesses {
   pid: number;
