@@ -48,6 +48,14 @@ export const workerRestarts = new Counter({
   registers: [registry],
 });
 
+export const engineResumeMs = new Histogram({
+  name: 'splatcast_engine_resume_milliseconds',
+  help: "An engine worker's death seen to its sessions running again on the replacement (the warm spare, or a fresh process)",
+  labelNames: ['replacement'] as const,
+  buckets: [10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 30000],
+  registers: [registry],
+});
+
 export const keyframeRequestsTotal = new Counter({
   name: 'splatcast_keyframe_requests_total',
   help: 'PLI/FIR keyframe requests from receivers',

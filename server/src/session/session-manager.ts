@@ -10,7 +10,7 @@ import type { EnginePool } from '../engine/engine-pool.js';
 import { EngineError } from '../errors.js';
 import type { IdentityResolver } from '../identities/identity-resolver.js';
 import { Logger } from '../logger.js';
-import { sessionsGauge, sessionsTotal, workerRestarts } from '../metrics/streaming.js';
+import { engineResumeMs, sessionsGauge, sessionsTotal, workerRestarts } from '../metrics/streaming.js';
 import type { MediaWorkerPool } from '../sfu/media-worker-pool.js';
 import { Session } from './session.js';
 import { SessionError } from './session-error.js';
@@ -54,6 +54,9 @@ export class SessionManager implements SessionDirectory {
         if (session.onSlot(slot)) void session.mediaLost('the media worker restarted');
     });
     o.engines.on('workerdied', () => workerRestarts.inc({ kind: 'engine' }));
+    o.engines.on('workerrestarted', (_worker, { fromSpare, resumeMs }) =>
+      engineResumeMs.observe({ replacement: fromSpare ? 'spare' : 'fresh' }, resumeMs),
+    );
   }
 
   get size(): number {

@@ -3,6 +3,7 @@
 // sessions, transports, engine slots, handles or memory behind.
 import { ErrorCode, MediaKind, TransportDirection } from '@splatcast/proto';
 import t from 'tap';
+import { registry } from '../../src/metrics/registry.js';
 import { until } from '../helpers/fixture.js';
 import { startServer, TestClient } from '../helpers/streaming.js';
 
@@ -43,6 +44,13 @@ t.test('a killed engine worker: the session resumes on the warm spare, and a new
   const resumedMs = performance.now() - killedAt;
   t.comment(`resumed ${resumedMs.toFixed(0)} ms after the kill`);
   t.equal(session.engine.workerPid, spare, 'on the process that was the warm spare');
+  // The pool reports the takeover once every session on the worker is back (this one is the first of them).
+  const counted = async () =>
+    /splatcast_engine_resume_milliseconds_count\{replacement="spare"\} [1-9]/.test(
+      await registry.getSingleMetricAsString('splatcast_engine_resume_milliseconds'),
+    );
+  await until(counted, 5000, 'the takeover in /metrics').catch(() => {});
+  t.ok(await counted(), 'the takeover is in /metrics');
   await until(() => server.engines.spareWorkers.length === 1, 30_000, 'a new spare');
   await server.engines.sparesReady();
   const next = server.engines.spareWorkers[0]?.pid;
