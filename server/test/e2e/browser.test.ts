@@ -9,6 +9,17 @@ import { chromium } from 'playwright-core';
 import t from 'tap';
 import { startServer } from '../helpers/streaming.js';
 
+// What the demo page puts on window, and the probes this test adds there (typed here, used inside page.evaluate).
+interface DemoEvent {
+  event: string;
+  detail: { interrupted?: boolean; positionMs?: number };
+}
+interface DemoWindow {
+  splatcast: { state: string; events: DemoEvent[]; client: { interrupt(): void } };
+  mouth: () => number[];
+  crops: (n: number) => Promise<number[][]>;
+}
+
 const CHROMIUM = '/usr/bin/chromium';
 const MEDIA = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'media', 'audio');
 const MIC_WAV = path.join(MEDIA, 'en_radio31_8s.wav');
@@ -70,16 +81,20 @@ async function run(): Promise<void> {
   await page.goto(`http://127.0.0.1:${server.port}/`);
   await page.waitForFunction(() => (document.querySelector('#identity') as HTMLSelectElement).options.length > 0);
   await page.click('#connect');
-  await page.waitForFunction(() => ['connected', 'failed'].includes((window as any).splatcast.state), null, {
-    timeout: 30000,
-  });
+  await page.waitForFunction(
+    () => ['connected', 'failed'].includes((window as unknown as DemoWindow).splatcast.state),
+    null,
+    {
+      timeout: 30000,
+    },
+  );
 
   // Mouth crops from the decoded video: grey values of a box under the head's centre.
   await page.evaluate(() => {
     const canvas = document.createElement('canvas');
     canvas.width = 256;
     canvas.height = 256;
-    (window as any).mouth = () => {
+    (window as unknown as DemoWindow).mouth = () => {
       const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
       ctx.drawImage(document.querySelector('video') as HTMLVideoElement, 0, 0, 256, 256);
       const { data } = ctx.getImageData(100, 135, 56, 45);
@@ -88,10 +103,10 @@ async function run(): Promise<void> {
         grey.push(((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3);
       return grey;
     };
-    (window as any).crops = async (n: number) => {
+    (window as unknown as DemoWindow).crops = async (n: number) => {
       const out: number[][] = [];
       for (let i = 0; i < n; i++) {
-        out.push((window as any).mouth());
+        out.push((window as unknown as DemoWindow).mouth());
         await new Promise((r) => setTimeout(r, 120));
       }
       return out;
@@ -99,7 +114,11 @@ async function run(): Promise<void> {
   });
 
   await t.test('the page gets the video track and decodes it at 256x256, at least 20 fps', async (t) => {
-    t.equal(await page.evaluate(() => (window as any).splatcast.state), 'connected', await page.textContent('#status'));
+    t.equal(
+      await page.evaluate(() => (window as unknown as DemoWindow).splatcast.state),
+      'connected',
+      await page.textContent('#status'),
+    );
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).videoWidth > 0, null, {
       timeout: 20000,
     });
@@ -123,24 +142,24 @@ async function run(): Promise<void> {
 
   await t.test('the mouth region changes between silence and speech; interrupt stops the speech', async (t) => {
     await page.screenshot({ path: SCREENSHOT.replace('speaking', 'silent') });
-    const silence: number[][] = await page.evaluate(() => (window as any).crops(8));
+    const silence: number[][] = await page.evaluate(() => (window as unknown as DemoWindow).crops(8));
     const { samples, rate } = readWav(SPEECH_WAV);
     await page.evaluate(
       ({ samples, rate }) => {
-        const s = (window as any).splatcast;
+        const s = (window as unknown as DemoWindow).splatcast;
         s.client.pushPcm(Int16Array.from(samples), rate);
         s.client.endSegment();
       },
       { samples, rate },
     );
     await page.waitForFunction(
-      () => (window as any).splatcast.events.some((e: any) => e.event === 'speakingStarted'),
+      () => (window as unknown as DemoWindow).splatcast.events.some((e: DemoEvent) => e.event === 'speakingStarted'),
       null,
       {
         timeout: 10000,
       },
     );
-    const speech: number[][] = await page.evaluate(() => (window as any).crops(8));
+    const speech: number[][] = await page.evaluate(() => (window as unknown as DemoWindow).crops(8));
     await page.screenshot({ path: SCREENSHOT });
     t.comment(`screenshot while speaking: ${SCREENSHOT}`);
     // Mean absolute grey difference of two crops; the head is still, so idle crops differ only by codec noise.
@@ -164,23 +183,28 @@ async function run(): Promise<void> {
       : {};
     t.ok(across > 2 * within + 0.3, 'speech changes the mouth region beyond idle frame-to-frame noise', todo);
 
-    await page.evaluate(() => (window as any).splatcast.client.interrupt());
+    await page.evaluate(() => (window as unknown as DemoWindow).splatcast.client.interrupt());
     await page.waitForFunction(
-      () => (window as any).splatcast.events.some((e: any) => e.event === 'playbackFinished' && e.detail.interrupted),
+      () =>
+        (window as unknown as DemoWindow).splatcast.events.some(
+          (e: DemoEvent) => e.event === 'playbackFinished' && e.detail.interrupted,
+        ),
       null,
       { timeout: 5000 },
     );
     await page.waitForFunction(
-      () => (window as any).splatcast.events.some((e: any) => e.event === 'speakingStopped'),
+      () => (window as unknown as DemoWindow).splatcast.events.some((e: DemoEvent) => e.event === 'speakingStopped'),
       null,
       {
         timeout: 5000,
       },
     );
     const position = await page.evaluate(
-      () => (window as any).splatcast.events.find((e: any) => e.event === 'playbackFinished').detail.positionMs,
+      () =>
+        (window as unknown as DemoWindow).splatcast.events.find((e: DemoEvent) => e.event === 'playbackFinished')
+          ?.detail.positionMs,
     );
-    t.ok(position < 5000, `interrupted ${position} ms into a 5 s segment`);
+    t.ok(position !== undefined && position < 5000, `interrupted ${position} ms into a 5 s segment`);
     const session = server.sessions.sessions[0];
     t.ok(session?.stats.lastInterruptMs !== undefined, 'the server measured the interrupt');
     t.comment(`interrupt to the first idle frame sent: ${session?.stats.lastInterruptMs?.toFixed(1)} ms (server side)`);
@@ -188,11 +212,15 @@ async function run(): Promise<void> {
 
   await t.test("Chromium's fake microphone (a speech wav) drives the avatar", async (t) => {
     const before = await page.evaluate(
-      () => (window as any).splatcast.events.filter((e: any) => e.event === 'speakingStarted').length,
+      () =>
+        (window as unknown as DemoWindow).splatcast.events.filter((e: DemoEvent) => e.event === 'speakingStarted')
+          .length,
     );
     await page.click('#mic');
     await page.waitForFunction(
-      (n) => (window as any).splatcast.events.filter((e: any) => e.event === 'speakingStarted').length > n,
+      (n) =>
+        (window as unknown as DemoWindow).splatcast.events.filter((e: DemoEvent) => e.event === 'speakingStarted')
+          .length > n,
       before,
       { timeout: 15000 },
     );
