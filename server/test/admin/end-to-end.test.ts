@@ -1,16 +1,21 @@
 // End to end with the real executors: a shared clip uploaded with consent -> an adaptation job (the engine's real
 // prepare, then its real trainIdentity at tiny CPU settings) -> the identity becomes ready -> a client token for it
-// -> an engine session (the streaming server's EngineWorker) renders it. Then a pre-training job makes a motion prior
+// -> a streaming session opened with that token (Node SDK, a streaming server on the same data directory) speaks
+// with it. Then a pre-training job makes a motion prior
 // from that identity's dataset, the prior appears in the catalog, and a second adaptation starts from it.
+
+import { connect } from '@splatcast/client-sdk/node';
 import { readDatasetManifest } from '@splatcast/engine/dist/prepare/dataset-manifest.js';
 import { jwtVerify } from 'jose';
 import t from 'tap';
 import { DEFAULT_EXECUTORS } from '../../src/admin/admin-server.js';
 import type { IdentityRecord } from '../../src/admin/identity-catalog.js';
-import { EngineWorker } from '../../src/engine/engine-worker.js';
+import { parseServerConfig } from '../../src/config.js';
+import { DataDirIdentityResolver } from '../../src/identities/identity-resolver.js';
 import type { Job } from '../../src/jobs/job.js';
 import { DataDir } from '../../src/storage/data-dir.js';
-import { until } from '../helpers/fixture.js';
+import { StreamingServer } from '../../src/streaming-server.js';
+import { syntheticSpeech, until } from '../helpers/fixture.js';
 import { MAY, noMedia, startAdmin, upload } from './helpers.js';
 
 // Slower than the suite's default per-file limit on a loaded 2-core machine (real prepare, restarted servers).
@@ -63,19 +68,28 @@ t.test('upload -> adaptation -> ready identity -> token -> rendered frames', { s
   });
   t.equal(payload.idn, identity.id);
 
-  const worker = await EngineWorker.create({ device: 'cpu', width: 64, height: 64 });
-  t.teardown(() => {
-    worker.close();
-    return worker.exited;
+  // A streaming server on the same data directory and token secret: the client's token opens a session on the
+  // adapted identity, and its speech is rendered and played back.
+  const server = await StreamingServer.start({
+    config: parseServerConfig({
+      http: { host: '127.0.0.1', port: 0 },
+      engine: { device: 'cpu', width: 64, height: 64 },
+      auth: { secret: SECRET, devToken: false },
+      admin: { dataDir: h.dataDir, enabled: false },
+    }),
+    identities: new DataDirIdentityResolver(h.dataDir),
   });
-  const session = await worker.openSession({
-    identityId: payload.idn as string,
-    identityDir: new DataDir(h.dataDir).identity(identity.id).package,
+  t.teardown(() => server.close());
+  const client = await connect({ url: server.streamUrl, token: minted.body.token });
+  t.teardown(() => client.close());
+  let played: unknown;
+  client.on('playbackFinished', (detail: unknown) => {
+    played = detail;
   });
-  let frames = 0;
-  session.on('frame', () => frames++);
-  await until(() => frames >= 5, 30_000, 'five rendered frames');
-  t.pass(`the adapted identity renders (${frames} frames)`);
+  client.pushPcm(syntheticSpeech(16000, 16000), 16000);
+  client.endSegment();
+  await until(() => played !== undefined, 60_000, 'the adapted identity to speak a second of audio');
+  t.match(played, { interrupted: false }, 'a streaming session on the minted token rendered the adapted identity');
 
   // A motion prior from this identity's (already prepared) dataset, then an adaptation that starts from it.
   const finished = async (submittedJob: Job) => {
@@ -112,7 +126,7 @@ t.test('upload -> adaptation -> ready identity -> token -> rendered frames', { s
     device: 'cpu',
     settings: { iterations: 60, size: 64 },
   });
-  t.equal(adapting.status, 201, JSON.stringify(adapting.body));
+  t.equal(adapting.status, 201, 'the adaptation from the prior is accepted');
   const adapted = await finished(adapting.body);
   t.equal(adapted.state, 'succeeded', adapted.error ?? '');
   const seen = (adapted.result as { motionPrior: string[] | null }).motionPrior;
