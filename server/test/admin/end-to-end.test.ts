@@ -1,8 +1,8 @@
 // End to end with the real executors: a shared clip uploaded with consent -> an adaptation job (the engine's real
 // prepare, then its real trainIdentity at tiny CPU settings) -> the identity becomes ready -> a client token for it
 // -> a streaming session opened with that token (Node SDK, a streaming server on the same data directory) speaks
-// with it. Then a pre-training job makes a motion prior
-// from that identity's dataset, the prior appears in the catalog, and a second adaptation starts from it.
+// with it. Then a pre-training job makes a motion prior from that identity's dataset, the prior appears in the
+// catalog, and a second adaptation starts from it.
 
 import { connect } from '@splatcast/client-sdk/node';
 import { readDatasetManifest } from '@splatcast/engine/dist/prepare/dataset-manifest.js';
