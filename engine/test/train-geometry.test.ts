@@ -9,6 +9,7 @@ import { defaultModelConfig } from '../src/model/config.js';
 import { loadCanonicalFace } from '../src/prepare/canonical-face.js';
 import { Tensor } from '../src/tensor.js';
 import { fixtureFrame } from '../src/testing/fixture-frame.js';
+import { derivativeAlong } from '../src/testing/gradcheck.js';
 import { rng, uniform } from '../src/testing/random.js';
 import { DSSIM_LAMBDA, FrameGraph, type GraphPlan } from '../src/train/frame-graph.js';
 import { renderMeshPrior } from '../src/train/geometry-prior.js';
@@ -138,21 +139,7 @@ t.test('the training backward includes the geometry regulariser', async (t) => {
     ['face.opacity', 1e-3],
   ] as const) {
     loss();
-    const g = P.grad(name).read();
-    const norm = Math.hypot(...g);
-    const value = P.value(name);
-    const base = value.read();
-    const along = (h: number) => {
-      value.write(base.map((v, i) => v + (h * (g[i] as number)) / norm));
-      const up = loss();
-      value.write(base.map((v, i) => v - (h * (g[i] as number)) / norm));
-      const down = loss();
-      value.write(base);
-      return (up - down) / (2 * h);
-    };
-    const h = (relative * L0) / norm;
-    const numeric = (9 * along(h / 3) - along(h)) / 8;
-    const error = Math.abs(norm - numeric) / norm;
+    const { norm, numeric, error } = derivativeAlong(loss, P.value(name), P.grad(name).read(), relative, L0);
     t.ok(error < 0.05, `${name}: |gradient| ${norm.toExponential(4)}, finite difference ${numeric.toExponential(4)}`);
   }
 });

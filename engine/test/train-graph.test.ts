@@ -11,6 +11,7 @@ import { defaultModelConfig } from '../src/model/config.js';
 import { DeviceIdentity } from '../src/render/device-identity.js';
 import { Renderer } from '../src/render/renderer.js';
 import { fixtureFrame } from '../src/testing/fixture-frame.js';
+import { derivativeAlong } from '../src/testing/gradcheck.js';
 import { rng, uniform } from '../src/testing/random.js';
 import { DSSIM_LAMBDA, FrameGraph, type GraphPlan } from '../src/train/frame-graph.js';
 import { ModelParams } from '../src/train/model-params.js';
@@ -131,21 +132,13 @@ t.test('the training backward is the gradient of the loss (finite differences al
     ['audio.net', 1e-5],
   ];
   for (const [name, relative] of measured) {
-    const g = grads.get(name) as Float32Array;
-    const norm = Math.hypot(...g);
-    const value = P.value(name);
-    const base = value.read();
-    const along = (h: number) => {
-      value.write(base.map((v, i) => v + (h * (g[i] as number)) / norm));
-      const up = loss();
-      value.write(base.map((v, i) => v - (h * (g[i] as number)) / norm));
-      const down = loss();
-      value.write(base);
-      return (up - down) / (2 * h);
-    };
-    const h = (relative * L0) / norm;
-    const numeric = (9 * along(h / 3) - along(h)) / 8;
-    const error = Math.abs(norm - numeric) / norm;
+    const { norm, numeric, error } = derivativeAlong(
+      loss,
+      P.value(name),
+      grads.get(name) as Float32Array,
+      relative,
+      L0,
+    );
     t.ok(
       error < 0.05,
       `${name}: |gradient| ${norm.toExponential(4)}, finite difference ${numeric.toExponential(4)} (error ${error.toFixed(4)})`,

@@ -16,6 +16,7 @@ import { prepareDataset } from '../src/prepare/prepare-dataset.js';
 import { DeviceIdentity } from '../src/render/device-identity.js';
 import { Renderer } from '../src/render/renderer.js';
 import { fixtureFrame } from '../src/testing/fixture-frame.js';
+import { derivativeAlong } from '../src/testing/gradcheck.js';
 import { rng, uniform } from '../src/testing/random.js';
 import { DSSIM_LAMBDA, FrameGraph, type GraphPlan } from '../src/train/frame-graph.js';
 import { ModelParams } from '../src/train/model-params.js';
@@ -117,20 +118,7 @@ t.test('personalised fields: the backward is the gradient of photometric + contr
       grad.some((v) => v !== 0),
       `${name} gets a gradient`,
     );
-    const norm = Math.hypot(...grad);
-    const value = tensor();
-    const base = value.read();
-    const along = (h: number) => {
-      value.write(base.map((v, i) => v + (h * (grad[i] as number)) / norm));
-      const up = loss();
-      value.write(base.map((v, i) => v - (h * (grad[i] as number)) / norm));
-      const down = loss();
-      value.write(base);
-      return (up - down) / (2 * h);
-    };
-    const h = (relative * L0) / norm;
-    const numeric = (9 * along(h / 3) - along(h)) / 8;
-    const error = Math.abs(norm - numeric) / norm;
+    const { norm, numeric, error } = derivativeAlong(loss, tensor(), grad, relative, L0);
     t.ok(error < 0.05, `${name}: |gradient| ${norm.toExponential(4)}, finite difference ${numeric.toExponential(4)}`);
   }
 });

@@ -41,3 +41,31 @@ export const float64Of = (t: Tensor<'f32'>): Float64Array => Float64Array.from(t
 
 /** Values at `indices`. */
 export const pick = (a: ArrayLike<number>, indices: readonly number[]): number[] => indices.map((i) => a[i] as number);
+
+/**
+ * The derivative of `loss` along the unit direction of `grad` at `value`'s current contents (restored after), by
+ * central differences at steps h and h / 3 combined by Richardson extrapolation (cancels the curvature term), with h
+ * chosen to change the loss by about `relative` of `L0`. If `grad` is the true gradient, the result is its norm: end
+ * to end checks of the training graph compare the two (float32 rendering rules out per-entry differences).
+ */
+export function derivativeAlong(
+  loss: () => number,
+  value: Tensor<'f32'>,
+  grad: Float32Array,
+  relative: number,
+  L0: number,
+): { norm: number; numeric: number; error: number } {
+  const norm = Math.hypot(...grad);
+  const base = value.read();
+  const along = (h: number) => {
+    value.write(base.map((v, i) => v + (h * (grad[i] as number)) / norm));
+    const up = loss();
+    value.write(base.map((v, i) => v - (h * (grad[i] as number)) / norm));
+    const down = loss();
+    value.write(base);
+    return (up - down) / (2 * h);
+  };
+  const h = (relative * L0) / norm;
+  const numeric = (9 * along(h / 3) - along(h)) / 8;
+  return { norm, numeric, error: Math.abs(norm - numeric) / norm };
+}
