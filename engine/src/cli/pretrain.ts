@@ -4,6 +4,7 @@ import { audioLatencyMs, audioLayoutForLookahead } from '../audio/feature-window
 import { chooseDevice, type DeviceRequest } from '../device.js';
 import { defaultModelConfig } from '../model/config.js';
 import { DEFAULT_PRETRAIN_SCHEDULE, type PretrainProgress, pretrainMotionPrior } from '../train/pretrain.js';
+import { interruptible } from './interrupt.js';
 import { progressLine } from './progress.js';
 
 const S = DEFAULT_PRETRAIN_SCHEDULE;
@@ -59,17 +60,11 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   console.error(
     `device: ${choice.device} (${choice.reason}); ${datasets.length} videos; audio lookahead ${audioLatencyMs(model.audio)} ms`,
   );
-  const controller = new AbortController();
-  const stop = () => {
-    console.error('\nstopping: saving a checkpoint (run the same command again to resume)');
-    controller.abort();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    const result = await pretrainMotionPrior({
+  const out = values.out;
+  const result = await interruptible((signal) =>
+    pretrainMotionPrior({
       datasets,
-      out: values.out,
+      out,
       device: choice.device,
       ...(values.size ? { size: number('size', 16) } : {}),
       model,
@@ -83,21 +78,18 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
       checkpointEvery: number('checkpoint-every', 1),
       resume: !values['no-resume'],
       keepCheckpoints: values['keep-checkpoints'] ?? false,
-      signal: controller.signal,
+      signal,
       onProgress: (p: PretrainProgress) =>
         process.stderr.write(
           `\r${progressLine({ ...p, detail: `video ${p.video} contrast ${p.contrast.toFixed(4)}` })}`,
         ),
       onLog: (line) => process.stderr.write(`\n${line}\n`),
-    });
-    process.stderr.write('\n');
-    if (values.report) await writeFile(values.report, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(
-      `wrote ${values.out}: motion prior from ${datasets.length} videos, ${result.iterations} iterations in ${result.seconds.toFixed(1)} s` +
-        (result.resumedAt > 0 ? ` (resumed after ${result.resumedAt})` : ''),
-    );
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+    }),
+  );
+  process.stderr.write('\n');
+  if (values.report) await writeFile(values.report, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `wrote ${values.out}: motion prior from ${datasets.length} videos, ${result.iterations} iterations in ${result.seconds.toFixed(1)} s` +
+      (result.resumedAt > 0 ? ` (resumed after ${result.resumedAt})` : ''),
+  );
 }

@@ -6,6 +6,7 @@ import { defaultModelConfig } from '../model/config.js';
 import { loadMotionPrior } from '../train/motion-prior.js';
 import { ADAPT_SCHEDULE, DEFAULT_SCHEDULE } from '../train/stages.js';
 import { type TrainProgress, trainIdentity } from '../train/trainer.js';
+import { interruptible } from './interrupt.js';
 import { progressLine } from './progress.js';
 
 const COMMON =
@@ -88,17 +89,11 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
   if (values['no-hook']) model.mouth.hook = false;
   const choice = chooseDevice(values.device as DeviceRequest);
   console.error(`device: ${choice.device} (${choice.reason}); audio lookahead ${audioLatencyMs(model.audio)} ms`);
-  const controller = new AbortController();
-  const stop = () => {
-    console.error('\nstopping: saving a checkpoint (run the same command again to resume)');
-    controller.abort();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    const result = await trainIdentity({
-      dataset: values.dataset,
-      out: values.out,
+  const [dataset, out] = [values.dataset, values.out];
+  const result = await interruptible((signal) =>
+    trainIdentity({
+      dataset,
+      out,
       device: choice.device,
       ...(values.size ? { size: int('size', 16) } : {}),
       model,
@@ -118,18 +113,15 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
       resume: !values['no-resume'],
       keepCheckpoints: values['keep-checkpoints'] ?? false,
       ...(values.name ? { identity: { name: values.name } } : {}),
-      signal: controller.signal,
+      signal,
       onProgress: (p: TrainProgress) => process.stderr.write(`\r${progressLine(p)}`),
       onLog: (line) => process.stderr.write(`\n${line}\n`),
-    });
-    process.stderr.write('\n');
-    if (values.report) await writeFile(values.report, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(
-      `wrote ${values.out}: ${result.gaussians.face} face + ${result.gaussians.mouth} mouth Gaussians, ${result.iterations} iterations in ${result.seconds.toFixed(1)} s` +
-        (result.resumedAt > 0 ? ` (resumed after ${result.resumedAt})` : ''),
-    );
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+    }),
+  );
+  process.stderr.write('\n');
+  if (values.report) await writeFile(values.report, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `wrote ${values.out}: ${result.gaussians.face} face + ${result.gaussians.mouth} mouth Gaussians, ${result.iterations} iterations in ${result.seconds.toFixed(1)} s` +
+      (result.resumedAt > 0 ? ` (resumed after ${result.resumedAt})` : ''),
+  );
 }
