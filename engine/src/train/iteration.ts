@@ -3,6 +3,7 @@
 import { GAUSSIAN_TENSORS, type IdentityWeights } from '../identity/tensors.js';
 import type { ModelConfig } from '../model/config.js';
 import { rng } from '../model/init.js';
+import { addon } from '../native/addon.js';
 import { readDatasetManifest } from '../prepare/dataset-manifest.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
 import type { Adam } from './adam.js';
@@ -14,6 +15,13 @@ import type { Stage } from './stages.js';
 import type { TrainingData, TrainingFrame } from './training-data.js';
 
 /** Per-iteration randomness from (seed, stage, iteration): a resumed run draws exactly what it would have. */
+/** Device memory in use now (CUDA: the whole GPU's, as cudaMemGetInfo sees it), or null on the CPU. */
+export function deviceBytesInUse(device: DeviceKind): number | null {
+  if (device !== 'cuda') return null;
+  const { freeBytes, totalBytes } = addon.cudaInfo();
+  return freeBytes !== undefined && totalBytes !== undefined ? totalBytes - freeBytes : null;
+}
+
 export const randomFor = (seed: number, stage: number, iteration: number) =>
   rng((seed * 1000003 + stage * 7919 + iteration * 104729) >>> 0);
 

@@ -15,19 +15,11 @@ import { TriplaneHashgrid } from '../ops/triplane-hashgrid.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
 import { tableWeights } from './initial-weights.js';
 import type { Branch } from './model-params.js';
+import { PRIOR_TENSORS, type PriorTensorName } from './motion-prior.js';
 
-export const PERSONAL_TENSORS = [
-  'face.motionGrid',
-  'face.audioAttention',
-  'face.expressionAttention',
-  'face.expressionEncoder',
-  'face.decoder',
-  'mouth.motionGrid',
-  'mouth.audioAttention',
-  'mouth.decoder',
-  'mouth.hookScaler',
-] as const;
-export type PersonalTensorName = (typeof PERSONAL_TENSORS)[number];
+/** The universal fields' tensors without the audio encoders (a personal field reads the shared audio code). */
+export type PersonalTensorName = Exclude<PriorTensorName, `audio.${string}`>;
+export const PERSONAL_TENSORS = PRIOR_TENSORS.filter((name): name is PersonalTensorName => !name.startsWith('audio.'));
 export type PersonalWeights = Record<PersonalTensorName, Float32Array>;
 
 /** Decoder widths of the personalised fields (paper section 3.2 / official code). */

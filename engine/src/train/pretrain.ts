@@ -10,17 +10,25 @@ import type { SafetensorsTensor } from '../identity/safetensors.js';
 import { expectedTensorShapes, type IdentityWeights, TENSOR_NAMES, type TensorName } from '../identity/tensors.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import { rng } from '../model/init.js';
-import { addon } from '../native/addon.js';
 import type { DeviceKind } from '../tensor.js';
 import { Adam, type ParamGroup } from './adam.js';
 import { CheckpointError, momentsOf } from './checkpoint.js';
 import { readNewestCheckpoint, writeCheckpoint } from './checkpoint-store.js';
 import { type DensifyStatsTensors, FrameGraph } from './frame-graph.js';
-import { densifyStep, framePsnr, freshParams, peekSize, pickFrame, randomFor, statsTensors } from './iteration.js';
+import {
+  densifyStep,
+  deviceBytesInUse,
+  framePsnr,
+  freshParams,
+  peekSize,
+  pickFrame,
+  randomFor,
+  statsTensors,
+} from './iteration.js';
 import { type GaussianCounts, ModelParams } from './model-params.js';
 import { PRIOR_TENSORS, type PriorProvenance, saveMotionPrior } from './motion-prior.js';
 import { PERSONAL_TENSORS, PersonalField, PersonalFieldOps } from './personal-field.js';
-import { networkGroups, type Stage, trainingStages } from './stages.js';
+import { DEFAULT_SCHEDULE, networkGroups, type Stage, trainingStages } from './stages.js';
 import { TrainingAborted } from './trainer.js';
 import { TrainingData } from './training-data.js';
 
@@ -134,7 +142,7 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
     fuseIterations: 0,
     aligner: false,
     geometry: null,
-    maxGaussians: { face: 60000, mouth: 15000 },
+    maxGaussians: DEFAULT_SCHEDULE.maxGaussians,
   });
 
   const size = options.size ?? (await peekSize(options.datasets[0] as string));
@@ -310,11 +318,8 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
             psnr = framePsnr(image, stage.plan.faceTarget ? frame.faceTarget : frame.target);
             lastLoss = (losses.l1.read()[0] as number) + (losses.dssim.read()[0] as number);
             lastContrast = losses.contrast.reduce((sum, t) => sum + (t.read()[0] as number), 0);
-            if (options.device === 'cuda') {
-              const { freeBytes, totalBytes } = addon.cudaInfo();
-              if (freeBytes !== undefined && totalBytes !== undefined)
-                peakDeviceBytes = Math.max(peakDeviceBytes ?? 0, totalBytes - freeBytes);
-            }
+            const bytes = deviceBytesInUse(options.device);
+            if (bytes !== null) peakDeviceBytes = Math.max(peakDeviceBytes ?? 0, bytes);
             const now = elapsed();
             const rate = (done - reportedAt.done) / Math.max(1e-9, now - reportedAt.seconds);
             reportedAt = { done, seconds: now };

@@ -7,13 +7,21 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { IdentityManifest } from '../identity/manifest.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
-import { addon } from '../native/addon.js';
 import type { DeviceKind } from '../tensor.js';
 import { Adam } from './adam.js';
 import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type IdentityDetails, writeTrainedIdentity } from './export.js';
 import { FrameGraph } from './frame-graph.js';
-import { densifyStep, framePsnr, freshParams, peekSize, pickFrame, randomFor, statsTensors } from './iteration.js';
+import {
+  densifyStep,
+  deviceBytesInUse,
+  framePsnr,
+  freshParams,
+  peekSize,
+  pickFrame,
+  randomFor,
+  statsTensors,
+} from './iteration.js';
 import { type GaussianCounts, ModelParams } from './model-params.js';
 import { type MotionPrior, PRIOR_TENSORS } from './motion-prior.js';
 import {
@@ -166,10 +174,8 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
     const stageResults: TrainResult['stages'] = [];
     let peakDeviceBytes: number | null = null;
     const sampleMemory = () => {
-      if (options.device !== 'cuda') return;
-      const { freeBytes, totalBytes } = addon.cudaInfo();
-      if (freeBytes !== undefined && totalBytes !== undefined)
-        peakDeviceBytes = Math.max(peakDeviceBytes ?? 0, totalBytes - freeBytes);
+      const bytes = deviceBytesInUse(options.device);
+      if (bytes !== null) peakDeviceBytes = Math.max(peakDeviceBytes ?? 0, bytes);
     };
 
     for (let si = start.stage; si < stages.length; si++) {
