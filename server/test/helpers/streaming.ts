@@ -1,10 +1,9 @@
-// A whole streaming server for tests: small fixture identities, the CPU engine at 64x64 (or what a test asks for),
-// one mediasoup worker, loopback only, an HS256 secret, and a minimal splatcast.v1 client over `ws`.
+// A whole streaming server for tests: a small fixture identity (or a trained one), the CPU engine at 64x64 (or what a
+// test asks for), one mediasoup worker, loopback only, an HS256 secret, and a minimal splatcast.v1 client over `ws`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { makeFixtureIdentity } from '@splatcast/engine';
 import {
   type ClientMessageInit,
   ClientMessageSchema,
@@ -19,7 +18,7 @@ import { mintDevToken } from '../../src/auth/dev-token.js';
 import { parseServerConfig } from '../../src/config.js';
 import type { IdentityResolver, ResolvedIdentity } from '../../src/identities/identity-resolver.js';
 import { StreamingServer } from '../../src/streaming-server.js';
-import { fixtureIdentities, smallModel, type Teardown } from './fixture.js';
+import { fixtureIdentities, type Teardown } from './fixture.js';
 
 export const SECRET = 'a-test-secret-of-at-least-32-characters!';
 export const TOKEN = { secret: SECRET, issuer: 'splatcast-admin', audience: 'splatcast-stream' };
@@ -28,31 +27,19 @@ export function token(identityId = 'face', ttlSeconds?: number): Promise<string>
   return mintDevToken({ ...TOKEN, ...(ttlSeconds ? { ttlSeconds } : {}) }, identityId);
 }
 
-/**
- * `stillHead`: a fixture whose track is one frame (no sway, no blinks), so idle frames are all alike and any change
- * of the mouth comes from the audio.
- */
+/** `trained`: a trained identity's package to serve instead of the generated fixture (helpers/trained-identity.ts). */
 export async function startServer(
   t: Teardown,
   overrides: Record<string, unknown> = {},
   size = { width: 64, height: 64 },
-  stillHead = false,
+  trained?: string,
 ): Promise<StreamingServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'splatcast-stream-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  let dir: string;
-  if (stillHead) {
-    dir = path.join(dataDir, 'still-head');
-    await makeFixtureIdentity({
-      out: dir,
-      seed: 3,
-      faceGaussians: 3000,
-      mouthGaussians: 600,
-      frames: 1,
-      model: smallModel(),
-    });
-  } else [dir] = (await fixtureIdentities(t, [3])) as [string];
-  const face: ResolvedIdentity = { id: 'face', dir, name: 'fixture-3', fixture: true };
+  const dir = trained ?? ((await fixtureIdentities(t, [3]))[0] as string);
+  const face: ResolvedIdentity = trained
+    ? { id: 'face', dir, name: 'may-trained', fixture: false }
+    : { id: 'face', dir, name: 'fixture-3', fixture: true };
   const identities: IdentityResolver = {
     resolve: async (id) => (id === 'face' ? face : undefined),
     list: async () => [face],
