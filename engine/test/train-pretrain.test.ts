@@ -27,7 +27,7 @@ import {
   PersonalFieldOps,
   type PersonalTensorName,
 } from '../src/train/personal-field.js';
-import { pretrainMotionPrior } from '../src/train/pretrain.js';
+import { type PretrainProgress, pretrainMotionPrior } from '../src/train/pretrain.js';
 import { TrainingAborted, trainIdentity } from '../src/train/trainer.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'splatcast-pretrain-'));
@@ -121,6 +121,23 @@ t.test('personalised fields: the backward is the gradient of photometric + contr
     const { norm, numeric, error } = derivativeAlong(loss, tensor(), grad, relative, L0);
     t.ok(error < 0.05, `${name}: |gradient| ${norm.toExponential(4)}, finite difference ${numeric.toExponential(4)}`);
   }
+
+  // The personal-motion report: present for both branches, and against itself a field's mean dot product is its
+  // mean squared norm (3 ownRms² over the three position offsets).
+  loss();
+  const motion = graph.personalMotion();
+  for (const branch of ['face', 'mouth'] as const) {
+    const m = motion[branch];
+    t.ok(m && m.ownRms > 0 && m.sumRms > m.ownRms / 100 && m.negativeDot !== null, `${branch}: ${JSON.stringify(m)}`);
+  }
+  graph.forward(P, frame, plan, false, { own, negative: own, contrastWeight: 1 });
+  for (const [branch, m] of Object.entries(graph.personalMotion())) {
+    const expected = 3 * m.ownRms ** 2;
+    t.ok(
+      Math.abs((m.negativeDot ?? 0) - expected) <= 1e-4 * expected,
+      `${branch}: self dot ${m.negativeDot} = ${expected}`,
+    );
+  }
 });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -147,8 +164,14 @@ t.test('pre-train on two clips, adapt a third person', { skip }, async (t) => {
     progressEvery: 4,
   };
   const straight = path.join(dir, 'straight.safetensors');
-  const result = await pretrainMotionPrior({ ...options, out: straight });
+  const reports: PretrainProgress[] = [];
+  const result = await pretrainMotionPrior({ ...options, out: straight, onProgress: (p) => reports.push(p) });
   t.equal(result.iterations, 2 * (10 + 20 + 10), 'per-video iterations, both videos');
+  t.ok(
+    reports.filter((p) => p.stage === 'face-static').every((p) => p.personal === null) &&
+      reports.filter((p) => p.stage !== 'face-static').every((p) => p.personal && p.personal.ownRms > 0),
+    'the personal fields move (and are reported) once the motion trains',
+  );
   const prior = await loadMotionPrior(straight);
   t.same(
     prior.provenance.datasets.map((d) => d.name),

@@ -81,7 +81,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
       signal,
       onProgress: (p: PretrainProgress) =>
         process.stderr.write(
-          `\r${progressLine({ ...p, detail: `video ${p.video} contrast ${p.contrast.toFixed(4)}` })}`,
+          `\r${progressLine({ ...p, detail: `video ${p.video} contrast ${p.contrast.toFixed(4)}${p.personal ? ` personal ${p.personal.ownRms.toFixed(3)}/${p.personal.sumRms.toFixed(3)}` : ''}` })}`,
         ),
       onLog: (line) => process.stderr.write(`\n${line}\n`),
     }),

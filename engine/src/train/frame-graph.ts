@@ -25,7 +25,7 @@ import { ModelOps } from '../render/model-ops.js';
 import { Workspace } from '../render/workspace.js';
 import type { DeviceKind, Tensor } from '../tensor.js';
 import type { Branch, ModelParams } from './model-params.js';
-import { type PersonalInputs, PersonalPass } from './personal-pass.js';
+import { type PersonalInputs, type PersonalMotion, PersonalPass } from './personal-pass.js';
 import type { TrainingFrame } from './training-data.js';
 
 /** What one branch learns this step: everything (Gaussians, motion field, aligner if on), colour and opacity, or nothing. */
@@ -144,6 +144,16 @@ export class FrameGraph {
     composite(this.compositeInputs(frame, face, mouth), this.model.mouthDilateRadius, image);
     this.last = train ? { frame, plan, face, ...(mouth ? { mouth } : {}) } : undefined;
     return image;
+  }
+
+  /** Pre-training: how much of the last forward's motion was personal, in each branch whose fields ran. */
+  personalMotion(): Partial<Record<Branch, PersonalMotion>> {
+    const out: Partial<Record<Branch, PersonalMotion>> = {};
+    for (const branch of ['face', 'mouth'] as const) {
+      const motion = this.personal?.motion(branch);
+      if (motion) out[branch] = motion;
+    }
+    return out;
   }
 
   /**

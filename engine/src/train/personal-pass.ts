@@ -22,6 +22,19 @@ export interface PersonalInputs {
 interface Kept {
   own: { h: Tensor<'f32'>; delta: Tensor<'f32'> };
   negative: { h: Tensor<'f32'>; delta: Tensor<'f32'> } | null;
+  /** Universal plus own motion (the graph's tensor, valid until the next forward). */
+  sum: Tensor<'f32'>;
+}
+
+/**
+ * How much of a branch's motion is personal, over the position offsets (the first three decoder outputs, raw): the
+ * root-mean-square of the own field's and of the sum's, and the mean own-negative dot product the contrast loss
+ * truncates (negative once the fields are pushed apart, which is when the loss reads zero).
+ */
+export interface PersonalMotion {
+  ownRms: number;
+  sumRms: number;
+  negativeDot: number | null;
 }
 
 export class PersonalPass {
@@ -49,7 +62,38 @@ export class PersonalPass {
     };
     const own = run(this.inputs.own, 'own');
     axpy(1, own.delta, delta);
-    this.kept[branch] = { own, negative: this.inputs.negative ? run(this.inputs.negative, 'negative') : null };
+    this.kept[branch] = {
+      own,
+      negative: this.inputs.negative ? run(this.inputs.negative, 'negative') : null,
+      sum: delta,
+    };
+  }
+
+  /** The last forward's PersonalMotion of `branch` (reads from the device: for reports, not every step). */
+  motion(branch: Branch): PersonalMotion | null {
+    const kept = this.kept[branch];
+    if (!kept) return null;
+    const [n, width] = kept.sum.shape as [number, number];
+    const own = kept.own.delta.read();
+    const sum = kept.sum.read();
+    const negative = kept.negative?.delta.read() ?? null;
+    let ownSquares = 0;
+    let sumSquares = 0;
+    let dot = 0;
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < 3; c++) {
+        const i = r * width + c;
+        const o = own[i] as number;
+        ownSquares += o * o;
+        sumSquares += (sum[i] as number) ** 2;
+        if (negative) dot += o * (negative[i] as number);
+      }
+    const values = Math.max(1, 3 * n);
+    return {
+      ownRms: Math.sqrt(ownSquares / values),
+      sumRms: Math.sqrt(sumSquares / values),
+      negativeDot: negative ? dot / Math.max(1, n) : null,
+    };
   }
 
   /**
