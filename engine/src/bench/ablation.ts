@@ -1,9 +1,11 @@
 // npm run bench:ablation — the paper's table 5 on our data: for each held-out person, a motion prior pre-trained on
 // every other clip (identity-free: the person is never in it), then five identities from the first 5 s of their
 // clip, scored on the rest: no prior (the from-scratch baseline), prior, prior + aligner, prior + hook, and the full
-// method (prior + aligner + hook + geometry regulariser). Datasets are prepared on first use and kept in --work.
-// Prints a table, then the JSON (also written with --json FILE). Interrupted runs resume (pre-training and training
-// keep checkpoints; finished identities and scores are reused).
+// method (prior + aligner + hook + geometry regulariser), and the full method without its warm-up. With --seeds, each
+// identity is trained once per seed; every variant is then compared with the baseline of the same seed frame by
+// frame (paired.ts). Datasets are prepared on first use and kept in --work. Prints the tables, then the JSON (also
+// written with --json FILE). Interrupted runs resume (pre-training and training keep checkpoints; finished
+// identities and scores are reused).
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import { loadMotionPrior } from '../train/motion-prior.js';
 import { pretrainMotionPrior } from '../train/pretrain.js';
 import { ADAPT_SCHEDULE, DEFAULT_SCHEDULE, type ScheduleOptions } from '../train/stages.js';
 import { trainIdentity } from '../train/trainer.js';
+import { type PairedDifference, pairedDifference } from './paired.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +34,8 @@ const { values } = parseArgs({
     'pretrain-iters': { type: 'string' },
     /** Identity schedules: face,static,warmup,mouth,fuse (warm-up applies to the prior variants). */
     'adapt-iters': { type: 'string' },
-    variants: { type: 'string', default: 'scratch,prior,prior+aligner,prior+hook,full' },
+    variants: { type: 'string', default: 'scratch,prior,prior+aligner,prior+hook,full,full-no-warmup' },
+    seeds: { type: 'string', default: '1' },
     json: { type: 'string' },
   },
 });
@@ -67,12 +71,18 @@ async function dataset(clip: string, split: 'pretrain' | 'heldout'): Promise<str
   return out;
 }
 
-type Variant = 'scratch' | 'prior' | 'prior+aligner' | 'prior+hook' | 'full';
+const VARIANTS = ['scratch', 'prior', 'prior+aligner', 'prior+hook', 'full', 'full-no-warmup'] as const;
+type Variant = (typeof VARIANTS)[number];
 const variants = values.variants.split(',') as Variant[];
+for (const v of variants)
+  if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown "${v}" (${VARIANTS.join(', ')})`);
+const seeds = values.seeds.split(',').map(Number);
+for (const seed of seeds) if (!Number.isInteger(seed) || seed < 1) throw new Error(`--seeds: "${values.seeds}"`);
 
 interface Row {
   person: string;
   variant: Variant;
+  seed: number;
   psnr: number;
   psnrFace: number;
   ssimFace: number;
@@ -80,6 +90,17 @@ interface Row {
   trainSeconds: number;
   iterations: number;
   frames: number;
+  /** Per held-out frame, in order: what the paired comparison reads. */
+  perFrame: { psnr: number; lmd: number | null }[];
+}
+
+/** Each variant against the baseline of the same person and seed, frame by frame. */
+interface Paired {
+  person: string;
+  variant: Variant;
+  seeds: number[];
+  psnr: PairedDifference;
+  lmd: PairedDifference;
 }
 
 const rows: Row[] = [];
@@ -112,62 +133,125 @@ for (const person of held) {
     });
   }
   const data = await dataset(person, 'heldout');
-  for (const variant of variants) {
-    const identity = path.join(work, 'identities', `${name}-${variant}`);
-    const scoreFile = `${identity}.score.json`;
-    if (existsSync(scoreFile)) {
-      rows.push(JSON.parse(await readFile(scoreFile, 'utf8')) as Row);
-      continue;
+  for (const seed of seeds)
+    for (const variant of variants) {
+      const identity = path.join(work, 'identities', `${name}-${variant}${seed === 1 ? '' : `-seed${seed}`}`);
+      const scoreFile = `${identity}.score.json`;
+      const kept = existsSync(scoreFile) ? (JSON.parse(await readFile(scoreFile, 'utf8')) as Partial<Row>) : null;
+      let trained =
+        kept?.trainSeconds !== undefined ? { seconds: kept.trainSeconds, iterations: kept.iterations } : null;
+      if (kept?.perFrame) {
+        rows.push({ ...kept, seed } as Row);
+        continue;
+      }
+      if (!trained) {
+        const result = await trainIdentity({
+          dataset: data,
+          out: identity,
+          device: choice.device,
+          size,
+          seed,
+          ...(await variantSetup(variant, priorFile)),
+          onLog: (line) => console.error(`[${name} ${variant} seed ${seed}] ${line}`),
+        });
+        trained = { seconds: result.seconds, iterations: result.iterations };
+      }
+      // A score from before per-frame scores were kept is re-scored from its identity, not retrained.
+      const score = await evaluateIdentity({ identity, dataset: data, device: choice.device, video: false });
+      const row: Row = {
+        person,
+        variant,
+        seed,
+        psnr: score.psnr,
+        psnrFace: score.psnrFace,
+        ssimFace: score.ssimFace,
+        lmd: score.lmd,
+        trainSeconds: trained.seconds,
+        iterations: trained.iterations ?? 0,
+        frames: score.frames,
+        perFrame: score.perFrame.map((p) => ({ psnr: p.psnr, lmd: p.lmd })),
+      };
+      await writeFile(scoreFile, `${JSON.stringify(row)}\n`);
+      rows.push(row);
     }
-    const schedule: Partial<ScheduleOptions> =
-      variant === 'scratch'
-        ? { ...DEFAULT_SCHEDULE, faceIterations: aFace as number, staticIterations: aStatic as number }
-        : {
-            ...ADAPT_SCHEDULE,
-            faceIterations: aFace as number,
-            staticIterations: aStatic as number,
-            warmupIterations: aWarmup as number,
-            aligner: variant === 'prior+aligner' || variant === 'full',
-            geometry: variant === 'full' ? ADAPT_SCHEDULE.geometry : null,
-          };
-    schedule.mouthIterations = aMouth as number;
-    schedule.fuseIterations = aFuse as number;
-    const prior = variant === 'scratch' ? undefined : await loadMotionPrior(priorFile);
-    const model = structuredClone(prior?.model ?? defaultModelConfig());
-    model.mouth.hook = variant === 'scratch' || variant === 'prior+hook' || variant === 'full';
-    const trained = await trainIdentity({
-      dataset: data,
-      out: identity,
-      device: choice.device,
-      size,
-      model,
-      ...(prior ? { prior: { ...prior, model } } : {}),
-      schedule,
-      onLog: (line) => console.error(`[${name} ${variant}] ${line}`),
-    });
-    const score = await evaluateIdentity({ identity, dataset: data, device: choice.device, video: false });
-    const row: Row = {
-      person,
-      variant,
-      psnr: score.psnr,
-      psnrFace: score.psnrFace,
-      ssimFace: score.ssimFace,
-      lmd: score.lmd,
-      trainSeconds: trained.seconds,
-      iterations: trained.iterations,
-      frames: score.frames,
-    };
-    await writeFile(scoreFile, `${JSON.stringify(row)}\n`);
-    rows.push(row);
-  }
+}
+
+/** The schedule, model and prior of one variant. */
+async function variantSetup(variant: Variant, priorFile: string) {
+  const withPrior = variant !== 'scratch';
+  const schedule: Partial<ScheduleOptions> = withPrior
+    ? {
+        ...ADAPT_SCHEDULE,
+        faceIterations: aFace as number,
+        staticIterations: aStatic as number,
+        warmupIterations: variant === 'full-no-warmup' ? 0 : (aWarmup as number),
+        aligner: variant === 'prior+aligner' || variant.startsWith('full'),
+        geometry: variant.startsWith('full') ? ADAPT_SCHEDULE.geometry : null,
+      }
+    : { ...DEFAULT_SCHEDULE, faceIterations: aFace as number, staticIterations: aStatic as number };
+  schedule.mouthIterations = aMouth as number;
+  schedule.fuseIterations = aFuse as number;
+  const prior = withPrior ? await loadMotionPrior(priorFile) : undefined;
+  const model = structuredClone(prior?.model ?? defaultModelConfig());
+  model.mouth.hook = variant === 'scratch' || variant === 'prior+hook' || variant.startsWith('full');
+  return { schedule, model, ...(prior ? { prior: { ...prior, model } } : {}) };
+}
+
+/** Every variant's per-frame scores against the baseline's, pooled over the seeds both have. */
+function pairedAgainstBaseline(): Paired[] {
+  const out: Paired[] = [];
+  for (const person of held)
+    for (const variant of variants) {
+      if (variant === 'scratch') continue;
+      const a: Row['perFrame'] = [];
+      const b: Row['perFrame'] = [];
+      const used: number[] = [];
+      for (const seed of seeds) {
+        const mine = rows.find((r) => r.person === person && r.variant === variant && r.seed === seed);
+        const base = rows.find((r) => r.person === person && r.variant === 'scratch' && r.seed === seed);
+        if (!mine || !base || mine.perFrame.length !== base.perFrame.length) continue;
+        a.push(...mine.perFrame);
+        b.push(...base.perFrame);
+        used.push(seed);
+      }
+      if (used.length === 0) continue;
+      out.push({
+        person,
+        variant,
+        seeds: used,
+        psnr: pairedDifference(
+          a.map((p) => p.psnr),
+          b.map((p) => p.psnr),
+        ),
+        lmd: pairedDifference(
+          a.map((p) => p.lmd),
+          b.map((p) => p.lmd),
+        ),
+      });
+    }
+  return out;
 }
 
 const f = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
-console.log('| person | variant | PSNR | PSNR face | SSIM face | LMD (px) | training s | iterations |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | training s | iterations |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.person} | ${r.variant} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} |`,
+    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} |`,
+  );
+const paired = pairedAgainstBaseline();
+const pm = (d: PairedDifference, digits: number) =>
+  Number.isNaN(d.mean)
+    ? '—'
+    : `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(digits)} ± ${d.standardError.toFixed(digits)}`;
+console.log(
+  '\nAgainst the baseline, frame by frame (mean difference ± standard error; PSNR up and LMD down are better):',
+);
+console.log('| person | variant | seeds | Δ PSNR (dB) | Δ LMD (px) | frames |');
+console.log('|---|---|---|---|---|---|');
+for (const p of paired)
+  console.log(
+    `| ${p.person} | ${p.variant} | ${p.seeds.join(',')} | ${pm(p.psnr, 3)} | ${pm(p.lmd, 3)} | ${p.psnr.n} |`,
   );
 const report = {
   device: choice.device,
@@ -178,8 +262,10 @@ const report = {
   trainSeconds,
   pretrainIterations: { static: pStatic, face: pFace, mouth: pMouth },
   adaptIterations: { face: aFace, static: aStatic, warmup: aWarmup, mouth: aMouth, fuse: aFuse },
+  seeds,
   priors,
-  rows,
+  rows: rows.map(({ perFrame: _, ...row }) => row),
+  paired,
 };
 console.log(JSON.stringify(report, null, 2));
 if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
