@@ -1,5 +1,6 @@
 import t from 'tap';
 import { pairedDifference } from '../src/bench/paired.js';
+import { pearson } from '../src/eval/correlation.js';
 
 t.test('paired difference: mean and standard error of the per-frame differences', async (t) => {
   // Differences 1, 2, 3, 4: mean 2.5, sample variance 5/3, standard error sqrt(5/12).
@@ -24,4 +25,14 @@ t.test('paired difference: frames either side failed to score are left out', asy
   t.ok(Number.isNaN(pairedDifference([1], [null]).mean), 'no pairs: NaN');
   t.ok(Number.isNaN(pairedDifference([2], [1]).standardError), 'one pair: no error estimate');
   t.throws(() => pairedDifference([1, 2], [1]), RangeError);
+});
+
+t.test('Pearson correlation: sign and scale free, null when undefined', async (t) => {
+  t.equal(pearson([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  t.equal(pearson([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  // x = 1..4, y = 1, 3, 2, 4: covariance 4, both sums of squares 5.
+  t.ok(Math.abs((pearson([1, 2, 3, 4], [1, 3, 2, 4]) as number) - 0.8) < 1e-12);
+  t.equal(pearson([1, 2], [1, 2]), null, 'two values');
+  t.equal(pearson([1, 2, 3], [5, 5, 5]), null, 'a constant series');
+  t.equal(pearson([1, 2, 3], [1, 2]), null, 'unequal lengths');
 });

@@ -45,7 +45,14 @@ const evaluate = async (identity: string, out?: string) =>
         },
       )
     ).stdout,
-  ) as { psnr: number; psnrFace: number; ssimFace: number; lmd: number | null; frames: number };
+  ) as {
+    psnr: number;
+    psnrFace: number;
+    ssimFace: number;
+    lmd: number | null;
+    mouthOpening: { real: number; rendered: number; correlation: number | null } | null;
+    frames: number;
+  };
 
 t.test('train and eval from a prepared clip', { skip }, async (t) => {
   await run('node', [cli, 'prepare', video, '--out', dataset, '--size', '128', '--max-seconds', '4']);
@@ -141,6 +148,11 @@ t.test('train and eval from a prepared clip', { skip }, async (t) => {
   t.ok(after.psnr > before.psnr + 6, `held-out PSNR ${before.psnr.toFixed(2)} -> ${after.psnr.toFixed(2)} dB`);
   t.ok(after.ssimFace > before.ssimFace, `face SSIM ${before.ssimFace.toFixed(3)} -> ${after.ssimFace.toFixed(3)}`);
   t.ok(after.lmd !== null && after.lmd < 20, `lip landmark distance ${after.lmd?.toFixed(2)} px`);
+  const opening = after.mouthOpening;
+  t.ok(
+    opening && opening.real > 0 && opening.rendered >= 0 && opening.real < 128,
+    `mouth opening real ${opening?.real.toFixed(2)} px, rendered ${opening?.rendered.toFixed(2)} px, correlation ${opening?.correlation?.toFixed(2)}`,
+  );
   for (const file of ['eval.json', 'contact-sheet.png', 'side-by-side.mp4'])
     t.ok(existsSync(path.join(dir, 'eval', file)), `eval wrote ${file}`);
 });

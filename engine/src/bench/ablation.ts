@@ -90,8 +90,11 @@ interface Row {
   trainSeconds: number;
   iterations: number;
   frames: number;
+  /** Mean mouth opening rendered / real, and their correlation through time (evaluate.ts). */
+  openingRatio: number | null;
+  openingCorrelation: number | null;
   /** Per held-out frame, in order: what the paired comparison reads. */
-  perFrame: { psnr: number; lmd: number | null }[];
+  perFrame: { psnr: number; lmd: number | null; opening: { real: number; rendered: number } | null }[];
 }
 
 /** Each variant against the baseline of the same person and seed, frame by frame. */
@@ -140,7 +143,7 @@ for (const person of held) {
       const kept = existsSync(scoreFile) ? (JSON.parse(await readFile(scoreFile, 'utf8')) as Partial<Row>) : null;
       let trained =
         kept?.trainSeconds !== undefined ? { seconds: kept.trainSeconds, iterations: kept.iterations } : null;
-      if (kept?.perFrame) {
+      if (kept?.perFrame?.[0]?.opening !== undefined) {
         rows.push({ ...kept, seed } as Row);
         continue;
       }
@@ -156,7 +159,7 @@ for (const person of held) {
         });
         trained = { seconds: result.seconds, iterations: result.iterations };
       }
-      // A score from before per-frame scores were kept is re-scored from its identity, not retrained.
+      // A score from before per-frame scores (and openings) were kept is re-scored from its identity, not retrained.
       const score = await evaluateIdentity({ identity, dataset: data, device: choice.device, video: false });
       const row: Row = {
         person,
@@ -169,7 +172,9 @@ for (const person of held) {
         trainSeconds: trained.seconds,
         iterations: trained.iterations ?? 0,
         frames: score.frames,
-        perFrame: score.perFrame.map((p) => ({ psnr: p.psnr, lmd: p.lmd })),
+        openingRatio: score.mouthOpening ? score.mouthOpening.rendered / score.mouthOpening.real : null,
+        openingCorrelation: score.mouthOpening?.correlation ?? null,
+        perFrame: score.perFrame.map((p) => ({ psnr: p.psnr, lmd: p.lmd, opening: p.mouthOpening })),
       };
       await writeFile(scoreFile, `${JSON.stringify(row)}\n`);
       rows.push(row);
@@ -233,11 +238,13 @@ function pairedAgainstBaseline(): Paired[] {
 }
 
 const f = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
-console.log('| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | training s | iterations |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(
+  '| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | opening rendered/real | opening corr. | training s | iterations |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} |`,
+    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.openingRatio, 2)} | ${f(r.openingCorrelation, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} |`,
   );
 const paired = pairedAgainstBaseline();
 const pm = (d: PairedDifference, digits: number) =>

@@ -1,7 +1,8 @@
 // Evaluates an identity on a dataset's held-out frames (the paper's self-reconstruction setting): each test frame is
 // rendered from its own audio, expression, pose and torso plate, and compared with the real frame: PSNR over the
 // image and over the face, SSIM over the face, and the lip-landmark distance (LMD) measured by the preprocessing's
-// own face tracker on both. Writes a contact sheet and a side-by-side video for a person to look at.
+// own face tracker on both, with the mouth's opening on both (LMD alone cannot tell a mouth that moves too little
+// from one that moves out of time: the opening's ratio and correlation can). Writes a contact sheet and a side-by-side video for a person to look at.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -12,11 +13,15 @@ import type { DeviceKind } from '../tensor.js';
 import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
 import { ModelParams } from '../train/model-params.js';
 import { TrainingData } from '../train/training-data.js';
+import { pearson } from './correlation.js';
 import { psnr, ssim } from './image-metrics.js';
 
 /** MediaPipe's outer lip contour; with INNER_LIPS, the 40 lip points LMD averages over. */
 const OUTER_LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185] as const;
 const LIP_POINTS = [...OUTER_LIPS, ...INNER_LIPS];
+/** Inner-lip midpoints, upper and lower: their distance is the mouth's opening. */
+const UPPER_INNER = 13;
+const LOWER_INNER = 14;
 
 const RENDER_PLAN: GraphPlan = {
   faceMotion: true,
@@ -50,6 +55,8 @@ export interface FrameScore {
   ssimFace: number;
   /** Mean lip-landmark distance in pixels at the dataset's size, null where a face was not found. */
   lmd: number | null;
+  /** Inner-lip opening on the real frame and on the render (pixels at the dataset's size), null as lmd. */
+  mouthOpening: { real: number; rendered: number } | null;
 }
 
 export interface EvalResult {
@@ -63,6 +70,11 @@ export interface EvalResult {
   /** Mean over the frames where both faces were found; null if none or skipped. */
   lmd: number | null;
   lmdFrames: number;
+  /**
+   * Over the frames LMD used: mean opening of the real and of the rendered mouth, and the Pearson correlation of the
+   * two through time (null below three frames or without variation); null when LMD is.
+   */
+  mouthOpening: { real: number; rendered: number; correlation: number | null } | null;
   perFrame: FrameScore[];
   files: { report?: string; contactSheet?: string; video?: string };
 }
@@ -88,7 +100,7 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
       const image = graph.forward(params, frame, RENDER_PLAN, false).read();
       renders.push(Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
     }
-    const lmd = options.landmarks === false ? null : await lipDistances(data, renders);
+    const lips = options.landmarks === false ? null : await lipMeasures(data, renders);
     const scale = data.manifest.size / size;
     const perFrame = data.frames.map((f, k): FrameScore => {
       const r = renders[k] as Uint8Array;
@@ -97,10 +109,14 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
         psnr: psnr(r, f.host.target),
         psnrFace: psnr(r, f.host.target, f.host.face),
         ssimFace: ssim(r, f.host.target, size, f.host.face),
-        lmd: lmd?.[k] === null || lmd?.[k] === undefined ? null : (lmd[k] as number) * scale,
+        lmd: lips?.[k] ? lips[k].lmd * scale : null,
+        mouthOpening: lips?.[k]
+          ? { real: lips[k].openingReal * scale, rendered: lips[k].openingRendered * scale }
+          : null,
       };
     });
     const found = perFrame.map((f) => f.lmd).filter((v): v is number => v !== null);
+    const openings = perFrame.flatMap((f) => (f.mouthOpening ? [f.mouthOpening] : []));
     const result: EvalResult = {
       identity: options.identity,
       dataset: options.dataset,
@@ -111,6 +127,17 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
       ssimFace: mean(perFrame.map((f) => f.ssimFace)),
       lmd: found.length > 0 ? mean(found) : null,
       lmdFrames: found.length,
+      mouthOpening:
+        openings.length > 0
+          ? {
+              real: mean(openings.map((o) => o.real)),
+              rendered: mean(openings.map((o) => o.rendered)),
+              correlation: pearson(
+                openings.map((o) => o.real),
+                openings.map((o) => o.rendered),
+              ),
+            }
+          : null,
       perFrame,
       files: {},
     };
@@ -133,14 +160,21 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
   }
 }
 
-/** Per frame: mean distance between the lip landmarks found on the render and on the real frame (eval pixels). */
-async function lipDistances(data: TrainingData, renders: Uint8Array[]): Promise<(number | null)[]> {
+interface LipMeasure {
+  /** Mean distance between the lip landmarks of the render and of the real frame. */
+  lmd: number;
+  openingReal: number;
+  openingRendered: number;
+}
+
+/** Per frame, in eval pixels: the lips found on the render and on the real frame compared, or null. */
+async function lipMeasures(data: TrainingData, renders: Uint8Array[]): Promise<(LipMeasure | null)[]> {
   const size = data.size;
   // Loaded only when asked for: the tracker brings the face models and their WebAssembly runtime.
   const { FaceTracker } = await import('../prepare/tracker.js');
   const real = await FaceTracker.create();
   const rendered = await FaceTracker.create();
-  const out: (number | null)[] = [];
+  const out: (LipMeasure | null)[] = [];
   for (const [k, f] of data.frames.entries()) {
     const a = await real.track({ width: size, height: size, rgb: f.host.target });
     const b = await rendered.track({ width: size, height: size, rgb: renders[k] as Uint8Array });
@@ -150,13 +184,13 @@ async function lipDistances(data: TrainingData, renders: Uint8Array[]): Promise<
     }
     const A = a.landmarks;
     const B = b.landmarks;
-    out.push(
-      mean(
-        LIP_POINTS.map((i) =>
-          Math.hypot((A[2 * i] as number) - (B[2 * i] as number), (A[2 * i + 1] as number) - (B[2 * i + 1] as number)),
-        ),
-      ),
-    );
+    const distance = (P: Float32Array, i: number, Q: Float32Array, j: number) =>
+      Math.hypot((P[2 * i] as number) - (Q[2 * j] as number), (P[2 * i + 1] as number) - (Q[2 * j + 1] as number));
+    out.push({
+      lmd: mean(LIP_POINTS.map((i) => distance(A, i, B, i))),
+      openingReal: distance(A, UPPER_INNER, A, LOWER_INNER),
+      openingRendered: distance(B, UPPER_INNER, B, LOWER_INNER),
+    });
   }
   return out;
 }
