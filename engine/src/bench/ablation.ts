@@ -102,8 +102,10 @@ interface Paired {
   person: string;
   variant: Variant;
   seeds: number[];
+  /** Pooled over the seeds' frames: the frames' noise, not the spread between training runs (perSeed shows it). */
   psnr: PairedDifference;
   lmd: PairedDifference;
+  perSeed: { seed: number; psnr: number; lmd: number }[];
 }
 
 const rows: Row[] = [];
@@ -211,6 +213,7 @@ function pairedAgainstBaseline(): Paired[] {
       const a: Row['perFrame'] = [];
       const b: Row['perFrame'] = [];
       const used: number[] = [];
+      const perSeed: Paired['perSeed'] = [];
       for (const seed of seeds) {
         const mine = rows.find((r) => r.person === person && r.variant === variant && r.seed === seed);
         const base = rows.find((r) => r.person === person && r.variant === 'scratch' && r.seed === seed);
@@ -218,6 +221,12 @@ function pairedAgainstBaseline(): Paired[] {
         a.push(...mine.perFrame);
         b.push(...base.perFrame);
         used.push(seed);
+        const one = (key: 'psnr' | 'lmd') =>
+          pairedDifference(
+            mine.perFrame.map((p) => p[key]),
+            base.perFrame.map((p) => p[key]),
+          ).mean;
+        perSeed.push({ seed, psnr: one('psnr'), lmd: one('lmd') });
       }
       if (used.length === 0) continue;
       out.push({
@@ -232,6 +241,7 @@ function pairedAgainstBaseline(): Paired[] {
           a.map((p) => p.lmd),
           b.map((p) => p.lmd),
         ),
+        perSeed,
       });
     }
   return out;
@@ -254,11 +264,13 @@ const pm = (d: PairedDifference, digits: number) =>
 console.log(
   '\nAgainst the baseline, frame by frame (mean difference ± standard error; PSNR up and LMD down are better):',
 );
-console.log('| person | variant | seeds | Δ PSNR (dB) | Δ LMD (px) | frames |');
-console.log('|---|---|---|---|---|---|');
+console.log('| person | variant | seeds | Δ PSNR (dB) | Δ LMD (px) | frames | Δ PSNR per seed | Δ LMD per seed |');
+console.log('|---|---|---|---|---|---|---|---|');
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
 for (const p of paired)
   console.log(
-    `| ${p.person} | ${p.variant} | ${p.seeds.join(',')} | ${pm(p.psnr, 3)} | ${pm(p.lmd, 3)} | ${p.psnr.n} |`,
+    `| ${p.person} | ${p.variant} | ${p.seeds.join(',')} | ${pm(p.psnr, 3)} | ${pm(p.lmd, 3)} | ${p.psnr.n} | ` +
+      `${p.perSeed.map((x) => signed(x.psnr)).join(' / ')} | ${p.perSeed.map((x) => signed(x.lmd)).join(' / ')} |`,
   );
 const report = {
   device: choice.device,
