@@ -28,5 +28,7 @@ void copy_device(void*, const void*, size_t) { refuse(); }
 void zero(void*, size_t) { refuse(); }
 void synchronize() {}
 void check_launch(const char*) {}
+void* upload_args(const void*, size_t) { refuse(); }
+void release_args(void*) {}
 
 }  // namespace splatcast::cuda

@@ -61,4 +61,15 @@ void zero(void* dst, size_t bytes) { check(cudaMemsetAsync(dst, 0, bytes), "mems
 void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
 void check_launch(const char* op) { check(cudaGetLastError(), op); }
 
+void* upload_args(const void* src, size_t bytes) {
+  void* ptr = nullptr;
+  check(cudaMallocAsync(&ptr, bytes, 0), "kernel argument allocation");
+  // From pageable memory the copy is staged before it returns, so `src` may go out of scope at once.
+  check(cudaMemcpyAsync(ptr, src, bytes, cudaMemcpyHostToDevice, 0), "kernel argument upload");
+  return ptr;
+}
+void release_args(void* ptr) {
+  if (ptr) cudaFreeAsync(ptr, 0);
+}
+
 }  // namespace splatcast::cuda

@@ -13,6 +13,13 @@ int widest_of(std::initializer_list<const MlpLayout*> nets) {
   return w;
 }
 
+// What the kernels of one launch read, in device memory (cuda::DeviceArgs says why not as parameters).
+template <typename Args>
+struct BackwardLaunch {
+  Args args;
+  Segments blocks;  // the row kernel's blocks: blocks.offset[s] = first block of segment s
+};
+
 // x[r][first + k] = scale[k] * (relu ? max(att[r][k], 0) : att[r][k]) for k < n: the conditioning inputs.
 __device__ inline void condition(SharedTile x, int first, const float* scale, SharedTile att, int n, bool relu,
                                  int rows, int tile_rows) {
@@ -47,13 +54,13 @@ __device__ inline void condition_grad(SharedTile dx, int first, const float* sca
 // partials of the audio attention, expression attention and decoder, the audio and e_enc sums, e_enc and the
 // encoder's one-row tiles, then the row tiles.
 __global__ void __launch_bounds__(kGradThreads)
-    face_motion_backward_kernel(const __grid_constant__ FaceMotionBackwardArgs a,
-                                const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
-                                int spare_width) {
+    face_motion_backward_kernel(const BackwardLaunch<FaceMotionBackwardArgs>* __restrict__ launch,
+                                int32_t block_rows, int tile_rows, int spare_width) {
   extern __shared__ float4 shared4[];
+  const FaceMotionBackwardArgs& a = launch->args;
   const FaceMotionLayout& L = a.layout;
   const int G = L.grid_dim, C = L.code_dim, E = L.expression_dim, X = L.decoder.input();
-  const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
+  const MlpBlockRows work = mlp_block_rows(a.seg, launch->blocks, block_rows);
   const int s = work.segment;
   const int p_aa = NetOffsets(L.audio_attention).params, p_ea = NetOffsets(L.expression_attention).params;
   const int p_dec = NetOffsets(L.decoder).params;
@@ -127,8 +134,9 @@ __global__ void __launch_bounds__(kGradThreads)
 // Face, kernel 2: a block per segment takes the summed d e_enc (left in grad_expression by kernel 1) through the
 // expression encoder, to its weights and to expression[seg][0 .. E-2] (d expression[E-1] = d e_enc[E-1] stays).
 __global__ void __launch_bounds__(kGradThreads)
-    face_code_backward_kernel(const __grid_constant__ FaceMotionBackwardArgs a, int spare_width) {
+    face_code_backward_kernel(const BackwardLaunch<FaceMotionBackwardArgs>* __restrict__ launch, int spare_width) {
   extern __shared__ float4 shared4[];
+  const FaceMotionBackwardArgs& a = launch->args;
   const int s = blockIdx.x;
   if (a.seg.rows_of(s) == 0) return;
   const MlpLayout& L = a.layout.expression_encoder;
@@ -157,14 +165,14 @@ __global__ void __launch_bounds__(kGradThreads)
 // Mouth: shared memory holds the weight-gradient partials of the audio attention, decoder and hook scaler, the
 // audio and hook sums, then the row tiles: x = [h, a', hook] (decoder), xs = [h, hook] (hook scaler).
 __global__ void __launch_bounds__(kGradThreads)
-    mouth_motion_backward_kernel(const __grid_constant__ MouthMotionBackwardArgs a,
-                                 const __grid_constant__ Segments blocks, int32_t block_rows, int tile_rows,
-                                 int spare_width) {
+    mouth_motion_backward_kernel(const BackwardLaunch<MouthMotionBackwardArgs>* __restrict__ launch,
+                                 int32_t block_rows, int tile_rows, int spare_width) {
   extern __shared__ float4 shared4[];
+  const MouthMotionBackwardArgs& a = launch->args;
   const MouthMotionLayout& L = a.layout;
   const int G = L.grid_dim, C = L.code_dim, X = L.decoder.input(), S = L.hook_scaler.input();
   const int D = L.decoder.output();
-  const MlpBlockRows work = mlp_block_rows(a.seg, blocks, block_rows);
+  const MlpBlockRows work = mlp_block_rows(a.seg, launch->blocks, block_rows);
   const int s = work.segment;
   const int p_aa = NetOffsets(L.audio_attention).params, p_dec = NetOffsets(L.decoder).params;
   const int p_hs = NetOffsets(L.hook_scaler).params;
@@ -253,7 +261,7 @@ __global__ void __launch_bounds__(kGradThreads)
 }
 }  // namespace
 
-void face_motion_backward_kernels(const FaceMotionBackwardArgs& a) {
+void face_motion_backward_cuda(const FaceMotionBackwardArgs& a) {
   const FaceMotionLayout& L = a.layout;
   const int C = L.code_dim, E = L.expression_dim, X = L.decoder.input();
   // The per-segment gradients are sums that blocks add into: start them at zero (also for empty segments).
@@ -271,19 +279,20 @@ void face_motion_backward_kernels(const FaceMotionBackwardArgs& a) {
                       tile_stride(L.decoder.output()) + 2 * spare;
   const GradLaunch launch = grad_plan(face_motion_backward_kernel, device, a.seg, fixed, per_row,
                                       "face_motion_backward");
+  const cuda::DeviceArgs<BackwardLaunch<FaceMotionBackwardArgs>> args({a, launch.blocks});
   face_motion_backward_kernel<<<launch.blocks.rows(), kGradThreads, launch.shared_bytes>>>(
-      a, launch.blocks, launch.block_rows, launch.tile_rows, spare);
+      args.get(), launch.block_rows, launch.tile_rows, spare);
   cuda::check_launch("face_motion_backward");
   const size_t code_bytes = sizeof(float) * (params_of(L.expression_encoder) + 3 * tile_stride(E - 1) + 2 * spare +
                                              net_tile_floats(L.expression_encoder));
   if (code_bytes > code_device.shared_limit)
     throw std::runtime_error("face_motion_backward: the expression encoder needs " + std::to_string(code_bytes) +
                              " bytes of shared memory, this GPU allows " + std::to_string(code_device.shared_limit));
-  face_code_backward_kernel<<<a.seg.count, kGradThreads, code_bytes>>>(a, spare);
+  face_code_backward_kernel<<<a.seg.count, kGradThreads, code_bytes>>>(args.get(), spare);
   cuda::check_launch("face_motion_backward (expression encoder)");
 }
 
-void mouth_motion_backward_kernels(const MouthMotionBackwardArgs& a) {
+void mouth_motion_backward_cuda(const MouthMotionBackwardArgs& a) {
   const MouthMotionLayout& L = a.layout;
   const int C = L.code_dim;
   if (a.grad_audio) cuda::zero(a.grad_audio, sizeof(float) * a.seg.count * C);
@@ -298,8 +307,9 @@ void mouth_motion_backward_kernels(const MouthMotionBackwardArgs& a) {
                       2 * spare;
   const GradLaunch launch = grad_plan(mouth_motion_backward_kernel, device, a.seg, fixed, per_row,
                                       "mouth_motion_backward");
+  const cuda::DeviceArgs<BackwardLaunch<MouthMotionBackwardArgs>> args({a, launch.blocks});
   mouth_motion_backward_kernel<<<launch.blocks.rows(), kGradThreads, launch.shared_bytes>>>(
-      a, launch.blocks, launch.block_rows, launch.tile_rows, spare);
+      args.get(), launch.block_rows, launch.tile_rows, spare);
   cuda::check_launch("mouth_motion_backward");
 }
 

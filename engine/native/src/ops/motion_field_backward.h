@@ -55,10 +55,6 @@ void face_motion_backward_cpu(const FaceMotionBackwardArgs& args);
 void face_motion_backward_cuda(const FaceMotionBackwardArgs& args);
 void mouth_motion_backward_cpu(const MouthMotionBackwardArgs& args);
 void mouth_motion_backward_cuda(const MouthMotionBackwardArgs& args);
-// The fused kernels (motion_field_backward.cu); the _cuda entry points choose between them and a host-staged pass
-// (motion_field_backward_staged.cu says why).
-void face_motion_backward_kernels(const FaceMotionBackwardArgs& args);
-void mouth_motion_backward_kernels(const MouthMotionBackwardArgs& args);
 
 // The mouth gate as mouth_motion_row computes it, and d tau / d logit = 2 sigmoid (1 - sigmoid) in terms of tau.
 SC_HD inline float hook_gate(float logit) { return 2.f / (1.f + expf(-logit)); }

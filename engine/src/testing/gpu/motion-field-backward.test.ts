@@ -61,89 +61,62 @@ function compare(name: string, cuda: Record<string, Float32Array[] | Float32Arra
   }
 }
 
-// Both CUDA paths: the default host-staged pass, and the fused kernels, which still fault on the H200 (an illegal
-// address; native/src/ops/motion_field_backward_staged.cu) and so run as a todo until they are fixed.
-const MODES = [
-  { mode: 'staged', options: {} },
-  { mode: 'kernel', options: { todo: 'the fused kernels fault with an illegal address on the H200' } },
-] as const;
-const withMode = <T>(mode: string, fn: () => T): T => {
-  const saved = process.env.SPLATCAST_CUDA_MOTION_BACKWARD;
-  process.env.SPLATCAST_CUDA_MOTION_BACKWARD = mode;
-  try {
-    return fn();
-  } finally {
-    if (saved === undefined) delete process.env.SPLATCAST_CUDA_MOTION_BACKWARD;
-    else process.env.SPLATCAST_CUDA_MOTION_BACKWARD = saved;
-  }
-};
-
-for (const { mode, options } of MODES) {
-  test(`face motion field backward (${mode}): CUDA matches CPU`, options, () => {
-    requireGpu();
-    const random = rng(23);
-    const field = new FaceMotionField(defaultModelConfig().face);
-    const { gridDim: G, codeDim: C, expressionDim: E, outputDim } = field;
-    const nets = identities(random, field.paramCounts);
-    const h = uniform(random, rows * G);
-    const audio = uniform(random, B * C);
-    const expression = uniform(random, B * E);
-    const gradOut = uniform(random, rows * outputDim);
-    const run = (device: DeviceKind) => {
-      const { weights, grads, read } = onDevice(device, nets);
-      const gradH = nanTensor(device, [rows, G]);
-      const gradAudio = nanTensor(device, [B, C]);
-      const gradExpression = nanTensor(device, [B, E]);
-      field.backward(
-        rowCounts,
-        Tensor.from(device, 'f32', [rows, G], h),
-        Tensor.from(device, 'f32', [B, C], audio),
-        Tensor.from(device, 'f32', [B, E], expression),
-        weights as never,
-        Tensor.from(device, 'f32', [rows, outputDim], gradOut),
-        grads as never,
-        { h: gradH, audio: gradAudio, expression: gradExpression },
-      );
-      return { ...read(), h: gradH.read(), audio: gradAudio.read(), expression: gradExpression.read() };
-    };
-    compare(
-      'face',
-      withMode(mode, () => run('cuda')),
-      run('cpu'),
+test('face motion field backward: CUDA matches CPU', () => {
+  requireGpu();
+  const random = rng(23);
+  const field = new FaceMotionField(defaultModelConfig().face);
+  const { gridDim: G, codeDim: C, expressionDim: E, outputDim } = field;
+  const nets = identities(random, field.paramCounts);
+  const h = uniform(random, rows * G);
+  const audio = uniform(random, B * C);
+  const expression = uniform(random, B * E);
+  const gradOut = uniform(random, rows * outputDim);
+  const run = (device: DeviceKind) => {
+    const { weights, grads, read } = onDevice(device, nets);
+    const gradH = nanTensor(device, [rows, G]);
+    const gradAudio = nanTensor(device, [B, C]);
+    const gradExpression = nanTensor(device, [B, E]);
+    field.backward(
+      rowCounts,
+      Tensor.from(device, 'f32', [rows, G], h),
+      Tensor.from(device, 'f32', [B, C], audio),
+      Tensor.from(device, 'f32', [B, E], expression),
+      weights as never,
+      Tensor.from(device, 'f32', [rows, outputDim], gradOut),
+      grads as never,
+      { h: gradH, audio: gradAudio, expression: gradExpression },
     );
-  });
+    return { ...read(), h: gradH.read(), audio: gradAudio.read(), expression: gradExpression.read() };
+  };
+  compare('face', run('cuda'), run('cpu'));
+});
 
-  test(`mouth motion field backward (${mode}): CUDA matches CPU`, options, () => {
-    requireGpu();
-    const random = rng(29);
-    const field = new MouthMotionField(defaultModelConfig().mouth);
-    const { gridDim: G, codeDim: C } = field;
-    const nets = identities(random, field.paramCounts);
-    const h = uniform(random, rows * G);
-    const audio = uniform(random, B * C);
-    const hook = uniform(random, B * 3, -2, 2);
-    const gradOut = uniform(random, rows * 3);
-    const run = (device: DeviceKind) => {
-      const { weights, grads, read } = onDevice(device, nets);
-      const gradH = nanTensor(device, [rows, G]);
-      const gradAudio = nanTensor(device, [B, C]);
-      const gradHook = nanTensor(device, [B, 3]);
-      field.backward(
-        rowCounts,
-        Tensor.from(device, 'f32', [rows, G], h),
-        Tensor.from(device, 'f32', [B, C], audio),
-        Tensor.from(device, 'f32', [B, 3], hook),
-        weights as never,
-        Tensor.from(device, 'f32', [rows, 3], gradOut),
-        grads as never,
-        { h: gradH, audio: gradAudio, hook: gradHook },
-      );
-      return { ...read(), h: gradH.read(), audio: gradAudio.read(), hook: gradHook.read() };
-    };
-    compare(
-      'mouth',
-      withMode(mode, () => run('cuda')),
-      run('cpu'),
+test('mouth motion field backward: CUDA matches CPU', () => {
+  requireGpu();
+  const random = rng(29);
+  const field = new MouthMotionField(defaultModelConfig().mouth);
+  const { gridDim: G, codeDim: C } = field;
+  const nets = identities(random, field.paramCounts);
+  const h = uniform(random, rows * G);
+  const audio = uniform(random, B * C);
+  const hook = uniform(random, B * 3, -2, 2);
+  const gradOut = uniform(random, rows * 3);
+  const run = (device: DeviceKind) => {
+    const { weights, grads, read } = onDevice(device, nets);
+    const gradH = nanTensor(device, [rows, G]);
+    const gradAudio = nanTensor(device, [B, C]);
+    const gradHook = nanTensor(device, [B, 3]);
+    field.backward(
+      rowCounts,
+      Tensor.from(device, 'f32', [rows, G], h),
+      Tensor.from(device, 'f32', [B, C], audio),
+      Tensor.from(device, 'f32', [B, 3], hook),
+      weights as never,
+      Tensor.from(device, 'f32', [rows, 3], gradOut),
+      grads as never,
+      { h: gradH, audio: gradAudio, hook: gradHook },
     );
-  });
-}
+    return { ...read(), h: gradH.read(), audio: gradAudio.read(), hook: gradHook.read() };
+  };
+  compare('mouth', run('cuda'), run('cpu'));
+});
