@@ -5,7 +5,8 @@
 // identity is trained once per seed; every variant is then compared with the baseline of the same seed frame by
 // frame (paired.ts). Datasets are prepared on first use and kept in --work. Prints the tables, then the JSON (also
 // written with --json FILE). Interrupted runs resume (pre-training and training keep checkpoints; finished
-// identities and scores are reused).
+// identities and scores are reused). --train-only pre-trains and trains without scoring (on a GPU machine that lacks
+// the landmark model, say); a later run without it scores what was trained and keeps the training's times.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'scratch,prior,prior+aligner,prior+hook,full,full-no-warmup' },
     seeds: { type: 'string', default: '1' },
     json: { type: 'string' },
+    'train-only': { type: 'boolean', default: false },
   },
 });
 const choice = chooseDevice(values.device as DeviceRequest);
@@ -89,6 +91,9 @@ interface Row {
   lmd: number | null;
   trainSeconds: number;
   iterations: number;
+  /** Where it was trained (the scoring run may be elsewhere) and the training's peak device memory. */
+  trainDevice: string;
+  trainPeakBytes: number | null;
   frames: number;
   /** Mean mouth opening rendered / real, and their correlation through time (evaluate.ts). */
   openingRatio: number | null;
@@ -109,7 +114,14 @@ interface Paired {
 }
 
 const rows: Row[] = [];
-const priors: { person: string; videos: string[]; seconds: number; peakDeviceBytes: number | null }[] = [];
+interface PriorRun {
+  person: string;
+  videos: string[];
+  seconds: number;
+  peakDeviceBytes: number | null;
+  device: string;
+}
+const priors: PriorRun[] = [];
 for (const person of held) {
   const name = person.replace(/\.mp4$/, '');
   const others = clips.filter((c) => c !== person);
@@ -130,13 +142,17 @@ for (const person of held) {
       },
       onLog: (line) => console.error(`[pretrain -${name}] ${line}`),
     });
-    priors.push({
+    const run: PriorRun = {
       person,
       videos: others,
       seconds: (performance.now() - started) / 1000,
       peakDeviceBytes: result.peakDeviceBytes,
-    });
+      device: choice.device,
+    };
+    await writeFile(`${priorFile}.run.json`, `${JSON.stringify(run)}\n`);
   }
+  // The pre-training's own record, also when it ran in an earlier invocation.
+  if (existsSync(`${priorFile}.run.json`)) priors.push(JSON.parse(await readFile(`${priorFile}.run.json`, 'utf8')));
   const data = await dataset(person, 'heldout');
   for (const seed of seeds)
     for (const variant of variants) {
@@ -144,7 +160,14 @@ for (const person of held) {
       const scoreFile = `${identity}.score.json`;
       const kept = existsSync(scoreFile) ? (JSON.parse(await readFile(scoreFile, 'utf8')) as Partial<Row>) : null;
       let trained =
-        kept?.trainSeconds !== undefined ? { seconds: kept.trainSeconds, iterations: kept.iterations } : null;
+        kept?.trainSeconds !== undefined
+          ? {
+              seconds: kept.trainSeconds,
+              iterations: kept.iterations,
+              device: kept.trainDevice ?? choice.device,
+              peakBytes: kept.trainPeakBytes ?? null,
+            }
+          : null;
       if (kept?.perFrame?.[0]?.opening !== undefined) {
         rows.push({ ...kept, seed } as Row);
         continue;
@@ -159,7 +182,18 @@ for (const person of held) {
           ...(await variantSetup(variant, priorFile)),
           onLog: (line) => console.error(`[${name} ${variant} seed ${seed}] ${line}`),
         });
-        trained = { seconds: result.seconds, iterations: result.iterations };
+        trained = {
+          seconds: result.seconds,
+          iterations: result.iterations,
+          device: choice.device,
+          peakBytes: result.peakDeviceBytes,
+        };
+      }
+      if (values['train-only']) {
+        const { seconds, iterations, device, peakBytes } = trained;
+        const record = { trainSeconds: seconds, iterations, trainDevice: device, trainPeakBytes: peakBytes };
+        await writeFile(scoreFile, `${JSON.stringify(record)}\n`);
+        continue;
       }
       // A score from before per-frame scores (and openings) were kept is re-scored from its identity, not retrained.
       const score = await evaluateIdentity({ identity, dataset: data, device: choice.device, video: false });
@@ -173,6 +207,8 @@ for (const person of held) {
         lmd: score.lmd,
         trainSeconds: trained.seconds,
         iterations: trained.iterations ?? 0,
+        trainDevice: trained.device,
+        trainPeakBytes: trained.peakBytes,
         frames: score.frames,
         openingRatio: score.mouthOpening ? score.mouthOpening.rendered / score.mouthOpening.real : null,
         openingCorrelation: score.mouthOpening?.correlation ?? null,
@@ -247,14 +283,18 @@ function pairedAgainstBaseline(): Paired[] {
   return out;
 }
 
+if (values['train-only']) {
+  console.log(`trained; run again without --train-only to score. Pre-training: ${JSON.stringify(priors)}`);
+  process.exit(0);
+}
 const f = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 console.log(
-  '| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | opening rendered/real | opening corr. | training s | iterations |',
+  '| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | opening rendered/real | opening corr. | training s | iterations | trained on |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.openingRatio, 2)} | ${f(r.openingCorrelation, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} |`,
+    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.openingRatio, 2)} | ${f(r.openingCorrelation, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} | ${r.trainDevice} |`,
   );
 const paired = pairedAgainstBaseline();
 const pm = (d: PairedDifference, digits: number) =>
