@@ -1,33 +1,75 @@
 #!/usr/bin/env bash
 # On the GPU machine (the device tool runs it in the repository root): unpacks the bundle and packed datasets, then
-# runs the given steps, each logged under $OUT. Steps: test (npm run test:gpu), bench-train, bench-render,
-# train:NAME (train and evaluate dataset NAME, weights split for the trip back). Results are tarred into
-# $OUT/results.tar; weights come back as $OUT/NAME-weights.partXX (reassemble with cat).
+# runs the given steps, each logged under $OUT. Steps: probe (out/param-probe: large kernel parameter blocks), kernels,
+# test (npm run test:gpu), bench-train, bench-render, train:NAME (train and evaluate dataset NAME, weights split for
+# the trip back), pretrain (a motion prior from every out/gpu-data/*-pretrain), adapt:NAME (adapt dataset NAME from
+# that prior, evaluate, weights split like train's). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
+# Logs are written straight into $OUT/r, so a call that runs out of time still brings back what it did; DEADLINE
+# (seconds from the start, default 560) caps every step's timeout below the device tool's 600 s. Weights come back as
+# $OUT/NAME-weights.partXX (reassemble with cat).
 set -uo pipefail
 source .gpu/env.sh
 tar -xJf out/gpu-bundle.tar.xz
 export SPLATCAST_BUILD_DIR=$PWD/out/gpu-build
 cli="node engine/dist/cli/main.js"
-mkdir -p /tmp/r
+r=$OUT/r
+mkdir -p $r
+# Seconds a step may run: its own limit, or what is left before the deadline if that is less.
+budget() { local left=$(( ${DEADLINE:-560} - SECONDS )); echo $(( left < $1 ? (left > 1 ? left : 1) : $1 )); }
+nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu --format=csv,noheader -lms 200 > $r/gpu-memory.csv 2>&1 &
+sampler=$!
 for step in "$@"; do
-  echo "=== $step $(date +%T)"
+  echo "=== $step $(date +%T) (${SECONDS} s)"
   case $step in
-    test) node --test engine/dist/testing/gpu/ > /tmp/r/test-gpu.log 2>&1; tail -5 /tmp/r/test-gpu.log ;;
-    bench-train) node engine/dist/bench/train.js ${BENCH_ARGS:-} --json /tmp/r/bench-train.json > /tmp/r/bench-train.log 2>&1; head -9 /tmp/r/bench-train.log ;;
-    bench-render) node engine/dist/bench/render.js --json /tmp/r/bench-render.json > /tmp/r/bench-render.log 2>&1; head -24 /tmp/r/bench-render.log ;;
+    probe) ./out/param-probe | tee $r/param-probe.log ;;
+    kernels)  # the fused motion-field backwards against their CPU twins; on a failure, compute-sanitizer's report
+      if node --test engine/dist/testing/gpu/motion-field-backward.test.js > $r/kernels.log 2>&1; then
+        echo "fused kernels: parity"
+      else
+        grep -E "^not ok|error" $r/kernels.log | head -8
+        timeout $(budget 240) compute-sanitizer --tool memcheck --print-limit 20 \
+          node --test engine/dist/testing/gpu/motion-field-backward.test.js > $r/sanitizer.log 2>&1
+        grep -m 12 -E "Invalid|at |by thread|Address|ERROR SUMMARY" $r/sanitizer.log
+      fi ;;
+    test) timeout $(budget 300) node --test engine/dist/testing/gpu/ > $r/test-gpu.log 2>&1; tail -5 $r/test-gpu.log ;;
+    bench-train) timeout $(budget 300) node engine/dist/bench/train.js ${BENCH_ARGS:-} --json $r/bench-train.json > $r/bench-train.log 2>&1; head -9 $r/bench-train.log ;;
+    bench-render) timeout $(budget 300) node engine/dist/bench/render.js --json $r/bench-render.json > $r/bench-render.log 2>&1; head -24 $r/bench-render.log ;;
+    pretrain)
+      sets=()
+      for d in out/gpu-data/*-pretrain; do
+        python3 scripts/gpu/unpack-dataset.py $d /tmp/ds/$(basename $d) & sets+=(/tmp/ds/$(basename $d))
+      done
+      wait
+      start=$SECONDS
+      timeout -k 20 -s INT $(budget ${PRETRAIN_TIMEOUT:-400}) $cli pretrain --datasets "${sets[@]}" --out /tmp/prior.safetensors \
+        --device cuda --report $r/pretrain.json ${PRETRAIN_ARGS:-} > $r/pretrain.log 2>&1
+      echo "pretrain: exit $? in $((SECONDS - start)) s"; tail -c 800 $r/pretrain.log | tr '\r' '\n' | tail -6
+      [ -f /tmp/prior.safetensors ] && split -b 15M -d /tmp/prior.safetensors "$OUT/prior.part" ;;
+    adapt:*)
+      name=${step#adapt:}
+      [ -d /tmp/ds/$name ] || python3 scripts/gpu/unpack-dataset.py out/gpu-data/$name /tmp/ds/$name
+      start=$SECONDS
+      timeout -k 20 -s INT $(budget ${TRAIN_TIMEOUT:-300}) $cli adapt --prior /tmp/prior.safetensors --dataset /tmp/ds/$name \
+        --out /tmp/id/$name --device cuda --report $r/adapt-$name.json > $r/adapt-$name.log 2>&1
+      echo "adapt $name: exit $? in $((SECONDS - start)) s"; tail -c 600 $r/adapt-$name.log | tr '\r' '\n' | tail -4
+      timeout $(budget 120) $cli eval --identity /tmp/id/$name --dataset /tmp/ds/$name --device cuda --no-landmarks --no-video \
+        --out $r/eval-adapt-$name > $r/eval-adapt-$name.log 2>&1
+      grep -E '"(psnr|psnrFace|ssimFace|frames)"' $r/eval-adapt-$name.log | head -4
+      cp /tmp/id/$name/identity.json $r/identity-adapt-$name.json
+      split -b 15M -d /tmp/id/$name/weights.safetensors "$OUT/adapt-$name-weights.part" ;;
     train:*)
       name=${step#train:}
       python3 scripts/gpu/unpack-dataset.py out/gpu-data/$name /tmp/ds/$name
       start=$SECONDS
-      timeout -s INT ${TRAIN_TIMEOUT:-300} $cli train --dataset /tmp/ds/$name --out /tmp/id/$name --device cuda \
-        --report /tmp/r/train-$name.json ${TRAIN_ARGS:-} > /tmp/r/train-$name.log 2>&1
-      echo "train $name: exit $? in $((SECONDS - start)) s"; tail -c 600 /tmp/r/train-$name.log | tr '\r' '\n' | tail -4
-      $cli eval --identity /tmp/id/$name --dataset /tmp/ds/$name --device cuda --no-landmarks --no-video \
-        --out /tmp/r/eval-$name > /tmp/r/eval-$name.log 2>&1
-      grep -E '"(psnr|psnrFace|ssimFace|frames)"' /tmp/r/eval-$name.log | head -4
-      cp /tmp/id/$name/identity.json /tmp/r/identity-$name.json
+      timeout -k 20 -s INT $(budget ${TRAIN_TIMEOUT:-300}) $cli train --dataset /tmp/ds/$name --out /tmp/id/$name --device cuda \
+        --report $r/train-$name.json ${TRAIN_ARGS:-} > $r/train-$name.log 2>&1
+      echo "train $name: exit $? in $((SECONDS - start)) s"; tail -c 600 $r/train-$name.log | tr '\r' '\n' | tail -4
+      timeout $(budget 120) $cli eval --identity /tmp/id/$name --dataset /tmp/ds/$name --device cuda --no-landmarks --no-video \
+        --out $r/eval-$name > $r/eval-$name.log 2>&1
+      grep -E '"(psnr|psnrFace|ssimFace|frames)"' $r/eval-$name.log | head -4
+      cp /tmp/id/$name/identity.json $r/identity-$name.json
       split -b 15M -d /tmp/id/$name/weights.safetensors "$OUT/$name-weights.part" ;;
   esac
 done
-tar -cf "$OUT/results.tar" -C /tmp/r .
-ls -la "$OUT"
+kill $sampler
+echo "=== done (${SECONDS} s)"; ls -la "$OUT"
