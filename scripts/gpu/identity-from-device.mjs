@@ -4,9 +4,9 @@
 // is written anew with its own checksums). Evaluation does not use them: it composites over each test frame's plate.
 // Usage: node scripts/gpu/identity-from-device.mjs IDENTITY.json DATASET_DIR OUT_DIR WEIGHTS.part00 [PART ...]
 import { readFile } from 'node:fs/promises';
-import { DatasetReader } from '../../engine/dist/prepare/dataset-reader.js';
 import { saveIdentity } from '../../engine/dist/identity/package.js';
 import { decodeSafetensors } from '../../engine/dist/identity/safetensors.js';
+import { DatasetReader } from '../../engine/dist/prepare/dataset-reader.js';
 
 const [manifestFile, datasetDir, out, ...parts] = process.argv.slice(2);
 if (!manifestFile || !datasetDir || !out || parts.length === 0) {
@@ -16,9 +16,10 @@ if (!manifestFile || !datasetDir || !out || parts.length === 0) {
 const { checksums: _, ...manifest } = JSON.parse(await readFile(manifestFile, 'utf8'));
 const bytes = Buffer.concat(await Promise.all(parts.map((p) => readFile(p))));
 const weights = Object.fromEntries(
-  [...decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors].map(
-    ([name, t]) => [name, t.data],
-  ),
+  [...decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors].map(([name, t]) => [
+    name,
+    t.data,
+  ]),
 );
 const reader = await DatasetReader.open(datasetDir);
 const frames = reader.frames('train');
