@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine (the device tool runs it in the repository root): unpacks the bundle and packed datasets, then
 # runs the given steps, each logged under $OUT. Steps: probe (out/param-probe: large kernel parameter blocks), kernels,
-# test (npm run test:gpu), bench-train, bench-render, train:NAME (train and evaluate dataset NAME, weights split for
+# test (npm run test:gpu), bench-train, bench-render, latency and idle (the server's benches), train:NAME (train and evaluate dataset NAME, weights split for
 # the trip back), pretrain (a motion prior from every out/gpu-data/*-pretrain), adapt:NAME (adapt dataset NAME from
 # that prior, evaluate, weights split like train's). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
 # Logs are written straight into $OUT/r, so a call that runs out of time still brings back what it did; DEADLINE
@@ -34,12 +34,19 @@ for step in "$@"; do
     test) timeout $(budget 300) node --test engine/dist/testing/gpu/ > $r/test-gpu.log 2>&1; tail -5 $r/test-gpu.log ;;
     bench-train) timeout $(budget 300) node engine/dist/bench/train.js ${BENCH_ARGS:-} --json $r/bench-train.json > $r/bench-train.log 2>&1; head -9 $r/bench-train.log ;;
     bench-render) timeout $(budget 300) node engine/dist/bench/render.js --json $r/bench-render.json > $r/bench-render.log 2>&1; head -24 $r/bench-render.log ;;
+    latency)  # server side, audio arrival to encoded frame, a generated fixture identity at 512²
+      LD_LIBRARY_PATH=$PWD/out/gpu-libs timeout $(budget ${LATENCY_TIMEOUT:-150}) node server/dist/bench/latency.js \
+        --sessions ${LATENCY_SESSIONS:-1,8,32} --seconds ${LATENCY_SECONDS:-8} --size 512 --device cuda \
+        --out $r/latency.json > $r/latency.log 2>&1; tail -6 $r/latency.log ;;
+    idle)
+      LD_LIBRARY_PATH=$PWD/out/gpu-libs timeout $(budget 150) node server/dist/bench/idle.js --sessions 1,4,16 \
+        --seconds 10 --warmup 6 --size 512 --device cuda --out $r/idle.json > $r/idle.log 2>&1; tail -9 $r/idle.log ;;
     pretrain)
-      sets=()
+      sets=() unpacking=()
       for d in out/gpu-data/*-pretrain; do
-        python3 scripts/gpu/unpack-dataset.py $d /tmp/ds/$(basename $d) & sets+=(/tmp/ds/$(basename $d))
+        python3 scripts/gpu/unpack-dataset.py $d /tmp/ds/$(basename $d) & unpacking+=($!) sets+=(/tmp/ds/$(basename $d))
       done
-      wait
+      wait "${unpacking[@]}"  # these only: a bare wait would also wait for the memory sampler, which never ends
       start=$SECONDS
       timeout -k 20 -s INT $(budget ${PRETRAIN_TIMEOUT:-400}) $cli pretrain --datasets "${sets[@]}" --out /tmp/prior.safetensors \
         --device cuda --report $r/pretrain.json ${PRETRAIN_ARGS:-} > $r/pretrain.log 2>&1
