@@ -3,7 +3,8 @@
 # runs the given steps, each logged under $OUT. Steps: probe (out/param-probe: large kernel parameter blocks), kernels,
 # test (npm run test:gpu), bench-train, bench-render, latency and idle (the server's benches), train:NAME (train and evaluate dataset NAME, weights split for
 # the trip back), pretrain (a motion prior from every out/gpu-data/*-pretrain), adapt:NAME (adapt dataset NAME from
-# that prior, evaluate, weights split like train's). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
+# that prior, evaluate, weights split like train's), ablation:PERSON (bench:ablation for one held-out clip, with
+# landmarks when the bundle has their modules). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
 # Logs are written straight into $OUT/r, so a call that runs out of time still brings back what it did; DEADLINE
 # (seconds from the start, default 560) caps every step's timeout below the device tool's 600 s. Weights come back as
 # $OUT/NAME-weights.partXX (reassemble with cat).
@@ -52,6 +53,25 @@ for step in "$@"; do
         --device cuda --report $r/pretrain.json ${PRETRAIN_ARGS:-} > $r/pretrain.log 2>&1
       echo "pretrain: exit $? in $((SECONDS - start)) s"; tail -c 800 $r/pretrain.log | tr '\r' '\n' | tail -6
       [ -f /tmp/prior.safetensors ] && split -b 15M -d /tmp/prior.safetensors "$OUT/prior.part" ;;
+    ablation:*)  # bench:ablation for one held-out person (a clip name): its prior from the other clips, the variants,
+      # scored with landmarks; scores, the run's JSON and the full identity's weights come back
+      person=${step#ablation:}
+      mkdir -p /tmp/media out/ablation/datasets
+      unpacking=()
+      for d in out/gpu-data/*-pretrain; do
+        name=$(basename $d) && touch /tmp/media/${name%-pretrain}.mp4
+        [ -d out/ablation/datasets/$name ] || { python3 scripts/gpu/unpack-dataset.py $d out/ablation/datasets/$name & unpacking+=($!); }
+      done
+      wait "${unpacking[@]}"
+      echo "unpacked (${SECONDS} s)"
+      timeout -k 20 -s INT $(( $(budget ${ABLATION_TIMEOUT:-540}) - 25 )) node engine/dist/bench/ablation.js --device cuda \
+        --media /tmp/media --held $person.mp4 --work out/ablation --json $r/ablation-$person.json \
+        --variants ${ABLATION_VARIANTS:-scratch,full,prior,prior+aligner,prior+hook} ${ABLATION_ARGS:-} > $r/ablation-$person.log 2>&1
+      echo "ablation $person: exit $? (${SECONDS} s)"; grep -E "^\| $person|^\[pretrain.*(done|iteration)" $r/ablation-$person.log | tail -12
+      tar -czf $OUT/ablation-$person-scores.tgz out/ablation/identities/*.score.json out/ablation/*.run.json \
+        out/ablation/identities/$person-full/identity.json 2>/dev/null
+      [ -f out/ablation/identities/$person-full/weights.safetensors ] &&
+        split -b 15M -d out/ablation/identities/$person-full/weights.safetensors "$OUT/$person-full-weights.part" ;;
     adapt:*)
       name=${step#adapt:}
       [ -d /tmp/ds/$name ] || python3 scripts/gpu/unpack-dataset.py out/gpu-data/$name /tmp/ds/$name

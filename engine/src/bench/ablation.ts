@@ -8,13 +8,14 @@
 // identities and scores are reused). --train-only pre-trains and trains without scoring (on a GPU machine that lacks
 // the landmark model, say); a later run without it scores what was trained and keeps the training's times.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chooseDevice, type DeviceRequest } from '../device.js';
 import { evaluateIdentity } from '../eval/evaluate.js';
 import { defaultModelConfig } from '../model/config.js';
-import { prepareDataset } from '../prepare/prepare-dataset.js';
+import { readDatasetManifest } from '../prepare/dataset-manifest.js';
+import { prepareDataset, splitByTime } from '../prepare/prepare-dataset.js';
 import { probeVideo } from '../prepare/probe.js';
 import { loadMotionPrior } from '../train/motion-prior.js';
 import { pretrainMotionPrior } from '../train/pretrain.js';
@@ -61,13 +62,30 @@ const clips = (await readdir(values.media)).filter((f) => f.endsWith('.mp4')).so
 const held = values.held.split(',');
 for (const h of held) if (!clips.includes(h)) throw new Error(`--held ${h}: not in ${values.media}`);
 
-/** Prepared once per clip and split: `pretrain` (the default 10 % test tail) or `heldout` (the first N s train). */
+/**
+ * Prepared once per clip and split: `pretrain` (the default 10 % test tail) or `heldout` (the first N s train). The
+ * two differ only in the manifest's split, so a held-out split is made from a prepared pre-training one when there
+ * is one: its manifest with the split redrawn, beside links to the same images.
+ */
 async function dataset(clip: string, split: 'pretrain' | 'heldout'): Promise<string> {
-  const out = path.join(work, 'datasets', `${clip.replace(/\.mp4$/, '')}-${split}`);
+  const name = clip.replace(/\.mp4$/, '');
+  const out = path.join(work, 'datasets', `${name}-${split}`);
   if (existsSync(path.join(out, 'dataset.json'))) return out;
+  const heldoutFraction = (duration: number) => Math.max(0.1, 1 - trainSeconds / duration);
+  const prepared = path.join(work, 'datasets', `${name}-pretrain`);
+  if (split === 'heldout' && existsSync(path.join(prepared, 'dataset.json'))) {
+    const manifest = await readDatasetManifest(prepared);
+    manifest.split = splitByTime(manifest.frameCount, heldoutFraction(manifest.source.duration));
+    await mkdir(out, { recursive: true });
+    for (const entry of await readdir(prepared))
+      if (entry !== 'dataset.json' && !existsSync(path.join(out, entry)))
+        await symlink(path.join('..', `${name}-pretrain`, entry), path.join(out, entry));
+    await writeFile(path.join(out, 'dataset.json'), `${JSON.stringify(manifest)}\n`);
+    return out;
+  }
   const file = path.join(values.media, clip);
   const { duration } = await probeVideo(file);
-  const testFraction = split === 'pretrain' ? 0.1 : Math.max(0.1, 1 - trainSeconds / duration);
+  const testFraction = split === 'pretrain' ? 0.1 : heldoutFraction(duration);
   console.error(`preparing ${clip} (${split}, test fraction ${testFraction.toFixed(2)})`);
   await prepareDataset(file, out, { size: prepareSize, testFraction });
   return out;

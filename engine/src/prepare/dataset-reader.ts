@@ -2,9 +2,7 @@
 // per frame its RGB pixels, its masks and its torso-over-background plate, decoded from the PNG files into plain
 // typed arrays at the dataset size, so that training never decodes images itself. Every file is checked against the
 // manifest (size, channels) and a missing or wrong one is a DatasetFormatError naming it.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import {
   BACKGROUND_PLATE,
   DatasetFormatError,
@@ -16,6 +14,7 @@ import {
   TORSO_PLATES_DIR,
 } from './dataset-manifest.js';
 import { type FrameMasks, MASK_KINDS, type MaskKind } from './masks.js';
+import { PngDecodeError, pngDecoders } from './png-decoder.js';
 
 export type { FrameMasks, MaskKind };
 
@@ -86,32 +85,17 @@ export class DatasetReader {
     return t;
   }
 
-  /** Decodes `file` (relative to the dataset) to `channels` bytes per pixel at the dataset size. */
+  /** Decodes `file` (relative to the dataset) to `channels` bytes per pixel at the dataset size, on the decoder pool. */
   private async image(file: string, channels: 1 | 3): Promise<Uint8Array> {
     const full = path.join(this.dir, file);
-    const bytes = await readFile(full).catch(() => {
-      throw new DatasetFormatError(`${full} is missing or unreadable`);
-    });
-    let png: PNG;
-    try {
-      png = PNG.sync.read(bytes);
-    } catch (error) {
-      throw new DatasetFormatError(`${full} is not a valid PNG: ${(error as Error).message}`);
-    }
+    const png = await pngDecoders()
+      .decode(full, channels)
+      .catch((error: Error) => {
+        throw error instanceof PngDecodeError ? new DatasetFormatError(error.message) : error;
+      });
     const size = this.manifest.size;
     if (png.width !== size || png.height !== size)
       throw new DatasetFormatError(`${full} is ${png.width}x${png.height}; the dataset's images are ${size}x${size}`);
-    // pngjs always decodes to RGBA; a grey image repeats its value in R, G and B.
-    const pixels = size * size;
-    const out = new Uint8Array(pixels * channels);
-    const data = png.data;
-    if (channels === 1) for (let i = 0; i < pixels; i++) out[i] = data[4 * i] as number;
-    else
-      for (let i = 0; i < pixels; i++) {
-        out[3 * i] = data[4 * i] as number;
-        out[3 * i + 1] = data[4 * i + 1] as number;
-        out[3 * i + 2] = data[4 * i + 2] as number;
-      }
-    return out;
+    return png.data;
   }
 }

@@ -16,6 +16,9 @@ import { resizeImage } from '../render/resize.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
 import { renderMeshPrior } from './geometry-prior.js';
 
+/** Frames loaded at once: four images each, enough to keep a 16-thread decoder pool busy. */
+const LOADS_IN_FLIGHT = 8;
+
 /** One frame's inputs and targets, on the device. */
 export interface TrainingFrame {
   /** Dataset frame index. */
@@ -87,14 +90,8 @@ export class TrainingData {
     const intrinsics = { fx: k.fx * scale, fy: k.fy * scale, cx: k.cx * scale, cy: k.cy * scale };
     const indices = reader.frames(options.part).slice(0, options.maxFrames ?? Number.POSITIVE_INFINITY);
     if (indices.length === 0) throw new DatasetFormatError(`the dataset has no usable ${options.part} frames`);
-    const frames: TrainingFrame[] = [];
     const triangles = options.geometry ? (await loadCanonicalFace()).triangles : null;
-    try {
-      for (const t of indices) frames.push(await loadFrame(reader, t, size, device, intrinsics, features, triangles));
-    } catch (error) {
-      for (const f of frames) disposeFrame(f);
-      throw error;
-    }
+    const frames = await loadAll(indices, (t) => loadFrame(reader, t, size, device, intrinsics, features, triangles));
     return new TrainingData(reader, size, frames, intrinsics);
   }
 
@@ -116,6 +113,32 @@ async function logMel(dir: string, file: string, name: string): Promise<Float32A
   const tensor = decodeSafetensors(bytes).tensors.get(name);
   if (tensor?.dtype !== 'F32') throw new DatasetFormatError(`${full} has no F32 tensor "${name}"`);
   return tensor.data as Float32Array;
+}
+
+/**
+ * Loads the frames several at a time, so that the decoder pool's threads all have images to decode, and keeps their
+ * order. On a failure it waits for the loads in flight, frees every loaded frame and throws the first error.
+ */
+async function loadAll(indices: number[], load: (t: number) => Promise<TrainingFrame>): Promise<TrainingFrame[]> {
+  const frames: (TrainingFrame | undefined)[] = new Array(indices.length);
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (failure === undefined && next < indices.length) {
+      const k = next++;
+      try {
+        frames[k] = await load(indices[k] as number);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOADS_IN_FLIGHT, indices.length) }, lane));
+  if (failure !== undefined) {
+    for (const f of frames) if (f) disposeFrame(f);
+    throw failure;
+  }
+  return frames as TrainingFrame[];
 }
 
 async function loadFrame(
