@@ -41,7 +41,5 @@ async function decode({ file, channels }: DecodeRequest): Promise<DecodeReply> {
 }
 
 parentPort?.on('message', (request: DecodeRequest) => {
-  void decode(request).then((reply) =>
-    parentPort?.postMessage(reply, 'data' in reply ? [reply.data] : []),
-  );
+  void decode(request).then((reply) => parentPort?.postMessage(reply, 'data' in reply ? [reply.data] : []));
 });

@@ -39,7 +39,8 @@ export class PngDecoderPool {
   private closed = false;
 
   constructor(readonly workers = Math.max(1, Math.min(16, availableParallelism()))) {
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
 
   /** Reads and decodes `file`; a grey PNG read as RGB repeats its value, an RGB one read as grey keeps red. */
