@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { encodeSafetensors } from '../identity/safetensors.js';
 import { PrepareError } from './errors.js';
 
@@ -33,7 +33,9 @@ export async function encodeAudio(file: string, speech: Float32Array, steps: num
   const bytes = await readFile(file).catch(() => {
     throw new PrepareError(`cannot read the audio encoder ${file}`);
   });
-  let session: ort.InferenceSession;
+  // Loaded only here: onnxruntime-node is a large native package that only user-supplied encoders need.
+  const ort: typeof Ort = await import('onnxruntime-node');
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes);
   } catch (error) {
@@ -48,10 +50,10 @@ export async function encodeAudio(file: string, speech: Float32Array, steps: num
             .map((m) => (m.isTensor ? `${m.name}: ${m.type} [${m.shape.join(', ')}]` : `${m.name}: not a tensor`))
             .join(', '),
       );
-    let output: ort.Tensor;
+    let output: Ort.Tensor;
     try {
       const result = await session.run({ [input.name]: new ort.Tensor('float32', speech, [1, speech.length]) });
-      output = result[session.outputNames[0] as string] as ort.Tensor;
+      output = result[session.outputNames[0] as string] as Ort.Tensor;
     } catch (error) {
       throw new PrepareError(
         `the audio encoder ${file} failed on ${speech.length} samples: ${(error as Error).message}`,

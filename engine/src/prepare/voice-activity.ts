@@ -4,7 +4,7 @@
 // warns below a threshold.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { SAMPLE_RATE } from '../audio/log-mel.js';
 import { PrepareError } from './errors.js';
 
@@ -32,7 +32,9 @@ export function sileroModelPath(): string {
 
 /** Runs the VAD over 16-kHz mono `speech` (any length; the last partial window is zero-padded). */
 export async function detectSpeech(speech: Float32Array, model = sileroModelPath()): Promise<VoiceActivity> {
-  let session: ort.InferenceSession;
+  // Loaded here, not at import: only preparation needs this native package, not training or scoring.
+  const ort: typeof Ort = await import('onnxruntime-node');
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   } catch (error) {
