@@ -15,8 +15,18 @@ export SPLATCAST_BUILD_DIR=$PWD/out/gpu-build
 cli="node engine/dist/cli/main.js"
 r=$OUT/r
 mkdir -p $r
-# Seconds a step may run: its own limit, or what is left before the deadline if that is less.
-budget() { local left=$(( ${DEADLINE:-560} - SECONDS )); echo $(( left < $1 ? (left > 1 ? left : 1) : $1 )); }
+# Seconds a step may run: its own limit, or what is left before the deadline (less RESERVE seconds kept for what the
+# step does afterwards) if that is less. Usage: budget LIMIT [RESERVE]
+budget() { local left=$(( ${DEADLINE:-560} - SECONDS - ${2:-0} )); echo $(( left < $1 ? (left > 1 ? left : 1) : $1 )); }
+# Unpacks every out/gpu-data/*-pretrain into DEST/NAME (in parallel, skipping what is there); prints the folders.
+unpack_pretrain_sets() {
+  local pids=() d
+  for d in out/gpu-data/*-pretrain; do
+    [ -d $1/$(basename $d) ] || { python3 scripts/gpu/unpack-dataset.py $d $1/$(basename $d) >&2 & pids+=($!); }
+    echo $1/$(basename $d)
+  done
+  wait "${pids[@]}"  # these only: a bare wait would also wait for the memory sampler, which never ends
+}
 nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu --format=csv,noheader -lms 200 > $r/gpu-memory.csv 2>&1 &
 sampler=$!
 for step in "$@"; do
@@ -43,11 +53,7 @@ for step in "$@"; do
       LD_LIBRARY_PATH=$PWD/out/gpu-libs timeout $(budget 150) node server/dist/bench/idle.js --sessions 1,4,16 \
         --seconds 10 --warmup 6 --size 512 --device cuda --out $r/idle.json > $r/idle.log 2>&1; tail -9 $r/idle.log ;;
     pretrain)
-      sets=() unpacking=()
-      for d in out/gpu-data/*-pretrain; do
-        python3 scripts/gpu/unpack-dataset.py $d /tmp/ds/$(basename $d) & unpacking+=($!) sets+=(/tmp/ds/$(basename $d))
-      done
-      wait "${unpacking[@]}"  # these only: a bare wait would also wait for the memory sampler, which never ends
+      mapfile -t sets < <(unpack_pretrain_sets /tmp/ds)
       start=$SECONDS
       timeout -k 20 -s INT $(budget ${PRETRAIN_TIMEOUT:-400}) $cli pretrain --datasets "${sets[@]}" --out /tmp/prior.safetensors \
         --device cuda --report $r/pretrain.json ${PRETRAIN_ARGS:-} > $r/pretrain.log 2>&1
@@ -56,15 +62,11 @@ for step in "$@"; do
     ablation:*)  # bench:ablation for one held-out person (a clip name): its prior from the other clips, the variants,
       # scored with landmarks; scores, the run's JSON and the full identity's weights come back
       person=${step#ablation:}
-      mkdir -p /tmp/media out/ablation/datasets
-      unpacking=()
-      for d in out/gpu-data/*-pretrain; do
-        name=$(basename $d) && touch /tmp/media/${name%-pretrain}.mp4
-        [ -d out/ablation/datasets/$name ] || { python3 scripts/gpu/unpack-dataset.py $d out/ablation/datasets/$name & unpacking+=($!); }
-      done
-      wait "${unpacking[@]}"
+      mkdir -p /tmp/media
+      # bench:ablation lists the clips from --media; the datasets stand in for them (it prepares only what is missing)
+      for d in $(unpack_pretrain_sets out/ablation/datasets); do touch /tmp/media/$(basename ${d%-pretrain}).mp4; done
       echo "unpacked (${SECONDS} s)"
-      timeout -k 20 -s INT $(( $(budget ${ABLATION_TIMEOUT:-540}) - 25 )) node engine/dist/bench/ablation.js --device cuda \
+      timeout -k 20 -s INT $(budget ${ABLATION_TIMEOUT:-540} 25) node engine/dist/bench/ablation.js --device cuda \
         --media /tmp/media --held $person.mp4 --work out/ablation --json $r/ablation-$person.json \
         --variants ${ABLATION_VARIANTS:-scratch,full,prior,prior+aligner,prior+hook} ${ABLATION_ARGS:-} > $r/ablation-$person.log 2>&1
       echo "ablation $person: exit $? (${SECONDS} s)"; grep -E "^\| $person|^\[pretrain.*(done|iteration)" $r/ablation-$person.log | tail -12
