@@ -4,13 +4,14 @@
 # test (npm run test:gpu), bench-train, bench-render, latency and idle (the server's benches), train:NAME (train and evaluate dataset NAME, weights split for
 # the trip back), pretrain (a motion prior from every out/gpu-data/*-pretrain), adapt:NAME (adapt dataset NAME from
 # that prior, evaluate, weights split like train's), ablation:PERSON (bench:ablation for one held-out clip, with
-# landmarks when the bundle has their modules). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
+# landmarks when the bundle has their modules), capacity (the load tester's --find-capacity against the whole server
+# on this GPU, clients on this machine's CPUs; needs out/gpu-sfu-bundle.tar.xz from sfu-bundle.sh; CAPACITY_ARGS). GPU memory is sampled every 200 ms into gpu-memory.csv throughout.
 # Logs are written straight into $OUT/r, so a call that runs out of time still brings back what it did; DEADLINE
 # (seconds from the start, default 560) caps every step's timeout below the device tool's 600 s. Weights come back as
 # $OUT/NAME-weights.partXX (reassemble with cat).
 set -uo pipefail
 source .gpu/env.sh
-tar -xJf out/gpu-bundle.tar.xz
+for bundle in out/gpu-bundle.tar.xz out/gpu-sfu-bundle.tar.xz; do [ -f $bundle ] && tar -xJf $bundle; done
 export SPLATCAST_BUILD_DIR=$PWD/out/gpu-build
 cli="node engine/dist/cli/main.js"
 r=$OUT/r
@@ -98,6 +99,18 @@ for step in "$@"; do
       grep -E '"(psnr|psnrFace|ssimFace|frames)"' $r/eval-$name.log | head -4
       cp /tmp/id/$name/identity.json $r/identity-$name.json
       split -b 15M -d /tmp/id/$name/weights.safetensors "$OUT/$name-weights.part" ;;
+    capacity)  # the server at 512² on the GPU, generated fixture identity (20k + 4k Gaussians, as bench:latency)
+      echo '{"http": {"host": "127.0.0.1", "port": 8080, "demo": false}, "sessions": {"maxSessions": 256},
+        "engine": {"device": "cuda", "width": 512, "height": 512}, "admin": {"enabled": false, "dataDir": "/tmp/cap"}}' \
+        > /tmp/capacity-server.json
+      LD_LIBRARY_PATH=$PWD/out/gpu-sfu node server/dist/main.js --config /tmp/capacity-server.json > $r/capacity-server.log 2>&1 &
+      server=$!
+      for _ in $(seq 60); do grep -q "streaming on" $r/capacity-server.log && break; sleep 1; done
+      echo "server up? (${SECONDS} s)"; head -c 400 $r/capacity-server.log
+      timeout -s INT $(budget ${CAPACITY_TIMEOUT:-540} 10) node loadtest/dist/cli.js --url ws://127.0.0.1:8080/v1/stream \
+        --audio out/gpu-sfu/speech.wav --find-capacity --out $r/capacity ${CAPACITY_ARGS:-} > $r/capacity.log 2>&1
+      echo "capacity: exit $? (${SECONDS} s)"; tail -30 $r/capacity.log
+      kill $server ;;
   esac
 done
 kill $sampler
