@@ -99,10 +99,11 @@ for step in "$@"; do
       grep -E '"(psnr|psnrFace|ssimFace|frames)"' $r/eval-$name.log | head -4
       cp /tmp/id/$name/identity.json $r/identity-$name.json
       split -b 15M -d /tmp/id/$name/weights.safetensors "$OUT/$name-weights.part" ;;
-    capacity)  # the server at 512² on the GPU, generated fixture identity (20k + 4k Gaussians, as bench:latency)
+    capacity)  # the server at 512² on the GPU, generated fixture identity (20k + 4k Gaussians, as bench:latency):
+      # two engine workers of 64 sessions (one worker's default 32 would cap the search), 4 mediasoup workers
       echo '{"http": {"host": "127.0.0.1", "port": 8080, "demo": false}, "sessions": {"maxSessions": 256},
-        "engine": {"device": "cuda", "width": 512, "height": 512}, "admin": {"enabled": false, "dataDir": "/tmp/cap"}}' \
-        > /tmp/capacity-server.json
+        "engine": {"device": "cuda", "width": 512, "height": 512, "workersPerDevice": 2, "maxSessionsPerWorker": 64},
+        "media": {"workers": 4}, "admin": {"enabled": false, "dataDir": "/tmp/cap"}}' > /tmp/capacity-server.json
       LD_LIBRARY_PATH=$PWD/out/gpu-sfu node server/dist/main.js --config /tmp/capacity-server.json > $r/capacity-server.log 2>&1 &
       server=$!
       for _ in $(seq 60); do grep -q "streaming on" $r/capacity-server.log && break; sleep 1; done

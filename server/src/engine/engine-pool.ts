@@ -3,6 +3,7 @@
 // EngineSession objects resuming). The replacement is the device's warm spare when it has one (started, identities
 // in use preloaded: sessions resume in a few hundred milliseconds instead of a process start and identity load);
 // otherwise, and while replacements keep failing, a fresh process with backoff.
+import { availableParallelism } from 'node:os';
 import { EnhancedEventEmitter } from '../enhanced-events.js';
 import { EngineError } from '../errors.js';
 import { Logger } from '../logger.js';
@@ -54,6 +55,17 @@ interface Slot {
 
 const load = (slot: Slot) => slot.sessions.size + slot.opening;
 
+/**
+ * libuv threads for each worker: its sessions' video encodes run on the libuv pool, whose default of 4 threads caps
+ * a worker at 4 cores of encoding however many the machine has. The machine's cores are shared out between the
+ * workers (at least libuv's 4 each); a UV_THREADPOOL_SIZE set by the operator wins.
+ */
+export function workerThreadPoolSize(cores: number, workers: number, configured?: string): number {
+  const own = Number(configured);
+  if (configured !== undefined && Number.isInteger(own) && own >= 1) return Math.min(own, 1024);
+  return Math.min(1024, Math.max(4, Math.ceil(cores / workers)));
+}
+
 export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
   readonly observer = new EnhancedEventEmitter<EnginePoolObserverEvents>();
   private readonly slots: Slot[] = [];
@@ -83,8 +95,14 @@ export class EnginePool extends EnhancedEventEmitter<EnginePoolEvents> {
     this.maxSessions = options.worker?.maxSessions ?? DEFAULT_WORKER_CONFIG.maxSessions;
     this.restartDelayMs = options.restartDelayMs ?? 0;
     const devices: (number | undefined)[] = options.gpus?.length ? options.gpus : [undefined];
+    const threads = workerThreadPoolSize(
+      availableParallelism(),
+      devices.length * perDevice,
+      process.env.UV_THREADPOOL_SIZE,
+    );
     for (const gpu of devices) {
-      const env = gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(gpu) };
+      const env: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: String(threads) };
+      if (gpu !== undefined) env.CUDA_VISIBLE_DEVICES = String(gpu);
       const spare =
         (options.spareWorker ?? true)
           ? new WarmSpare(() => EngineWorker.create({ ...options.worker, env }))

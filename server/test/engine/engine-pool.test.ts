@@ -1,7 +1,7 @@
 // The engine pool's warm spare: it holds the identities in use, takes over a killed worker's sessions without a
 // process start or an identity load, is replaced behind it, survives its own death, and ends with the pool.
 import t from 'tap';
-import { EnginePool, type EnginePoolOptions } from '../../src/engine/engine-pool.js';
+import { EnginePool, type EnginePoolOptions, workerThreadPoolSize } from '../../src/engine/engine-pool.js';
 import type { EngineWorker } from '../../src/engine/engine-worker.js';
 import { alive, fixtureIdentities, SIZE, type Teardown, until } from '../helpers/fixture.js';
 
@@ -112,4 +112,14 @@ t.test('closing the pool ends the spare too', async (t) => {
   await pool.exited();
   t.notOk(alive(spare.pid), 'the spare process exited');
   t.notOk(alive((worker as EngineWorker).pid), 'the worker process exited');
+});
+
+t.test("workers share the machine's cores out for their encodes, at least libuv's 4 each", async (t) => {
+  t.equal(workerThreadPoolSize(16, 2), 8, '16 cores, 2 workers');
+  t.equal(workerThreadPoolSize(16, 3), 6, 'rounded up');
+  t.equal(workerThreadPoolSize(2, 1), 4, "never below libuv's default");
+  t.equal(workerThreadPoolSize(4096, 1), 1024, "libuv's maximum");
+  t.equal(workerThreadPoolSize(16, 2, '3'), 3, "the operator's UV_THREADPOOL_SIZE wins");
+  t.equal(workerThreadPoolSize(16, 2, 'lots'), 8, 'a value that is not a count is ignored');
+  t.equal(workerThreadPoolSize(16, 2, '0'), 8, 'so is zero');
 });
