@@ -11,8 +11,9 @@ import { progressLine } from './progress.js';
 
 const COMMON =
   '                       [--face-iters N] [--static-iters N] [--mouth-iters 4000] [--fuse-iters 1000]\n' +
-  '                       [--face-gaussians 4000] [--mouth-gaussians 1000] [--no-hook] [--seed 1]\n' +
-  '                       [--checkpoint-every 1000] [--no-resume] [--keep-checkpoints] [--name NAME] [--report FILE.json]\n';
+  '                       [--face-gaussians 4000] [--mouth-gaussians 1000] [--no-hook] [--lip-weight W] [--seed 1]\n' +
+  '                       [--checkpoint-every 1000] [--no-resume] [--keep-checkpoints] [--name NAME] [--report FILE.json]\n' +
+  '  --lip-weight W     the photometric loss counts a box round the lips 1 + W times (speakers who open little)\n';
 const USAGE = {
   train:
     'usage: splatcast train --dataset DIR --out IDENTITY [--device auto|cpu|cuda] [--size N] [--lookahead-ms 80]\n' +
@@ -51,6 +52,7 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
       'no-aligner': { type: 'boolean' },
       'no-geometry': { type: 'boolean' },
       'no-hook': { type: 'boolean' },
+      'lip-weight': { type: 'string', default: String(defaults.lipWeight) },
       'mouth-iters': { type: 'string', default: '4000' },
       'fuse-iters': { type: 'string', default: '1000' },
       'face-gaussians': { type: 'string', default: '4000' },
@@ -73,6 +75,12 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
     const text = values[name as keyof typeof values] as string;
     const n = Number(text);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
+    return n;
+  };
+  const nonNegative = (name: string) => {
+    const text = values[name as keyof typeof values] as string;
+    const n = Number(text);
+    if (!(n >= 0) || text.trim() === '') throw new Error(`--${name} must be a number >= 0, got "${text}"`);
     return n;
   };
   if (mode === 'train' && values.prior) throw new Error('--prior belongs to `splatcast adapt`');
@@ -106,6 +114,7 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
         ...(mode === 'train' || values['no-geometry'] ? { geometry: null } : {}),
         mouthIterations: int('mouth-iters', 0),
         fuseIterations: int('fuse-iters', 0),
+        lipWeight: nonNegative('lip-weight'),
       },
       initialGaussians: { face: int('face-gaussians', 16), mouth: int('mouth-gaussians', 16) },
       seed: int('seed', 0),

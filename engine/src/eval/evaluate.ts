@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { loadIdentity } from '../identity/package.js';
 import { startMp4Writer } from '../media/mp4-writer.js';
-import { INNER_LIPS } from '../prepare/landmarks.js';
+import { INNER_LIPS, OUTER_LIPS } from '../prepare/landmarks.js';
 import type { DeviceKind } from '../tensor.js';
 import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
 import { ModelParams } from '../train/model-params.js';
@@ -16,8 +16,7 @@ import { TrainingData } from '../train/training-data.js';
 import { pearson } from './correlation.js';
 import { psnr, ssim } from './image-metrics.js';
 
-/** MediaPipe's outer lip contour; with INNER_LIPS, the 40 lip points LMD averages over. */
-const OUTER_LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185] as const;
+/** The 40 lip points LMD averages over. */
 const LIP_POINTS = [...OUTER_LIPS, ...INNER_LIPS];
 /** Inner-lip midpoints, upper and lower: their distance is the mouth's opening. */
 const UPPER_INNER = 13;

@@ -25,6 +25,10 @@ export const JAW = [
 export const INNER_LIPS = [
   78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95,
 ] as const;
+/** The outer lip line, in order (MediaPipe's lip contour). */
+export const OUTER_LIPS = [
+  61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
+] as const;
 export const CHIN = 152;
 /** Inner lip midpoints, upper and lower. */
 export const INNER_LIP_UPPER = 13;

@@ -52,6 +52,7 @@ export function fixtureFrame(
       uniform(rng(seed), frames * a.window * a.featureDim, -2, 2),
     ),
     geometry: null,
+    lossWeight: null,
     intrinsics,
     host: {
       target: bytes,

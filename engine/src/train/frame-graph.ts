@@ -177,7 +177,7 @@ export class FrameGraph {
     gradImage.native.fillZero();
     const l1 = ws.get('loss.l1', 'f32', [1]);
     const dssim = ws.get('loss.dssim', 'f32', [1]);
-    const inputs = { image, target, mask: null };
+    const inputs = { image, target, mask: frame.lossWeight };
     l1Loss(inputs, 1 - DSSIM_LAMBDA, l1, gradImage);
     dssimLoss(
       inputs,

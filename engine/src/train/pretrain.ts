@@ -145,6 +145,7 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
     fuseIterations: 0,
     aligner: false,
     geometry: null,
+    lipWeight: 0,
     maxGaussians: DEFAULT_SCHEDULE.maxGaussians,
   });
 

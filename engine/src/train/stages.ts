@@ -58,6 +58,8 @@ export interface ScheduleOptions {
    * each frame's mesh prior (geometry-prior.ts); null: off.
    */
   geometry: { weightDepth: number; weightNormal: number } | null;
+  /** Extra photometric-loss weight on a box round the lips in every stage (lip-weights.ts); 0: none. */
+  lipWeight: number;
   maxGaussians: { face: number; mouth: number };
 }
 
@@ -69,6 +71,7 @@ export const DEFAULT_SCHEDULE: ScheduleOptions = {
   fuseIterations: 1000,
   aligner: false,
   geometry: null,
+  lipWeight: 0,
   maxGaussians: { face: 60000, mouth: 15000 },
 };
 

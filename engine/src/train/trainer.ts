@@ -127,6 +127,7 @@ export async function trainIdentity(options: TrainOptions): Promise<TrainResult>
     model,
     part: 'train',
     geometry: schedule.geometry !== null,
+    lipWeight: schedule.lipWeight,
     ...(options.maxFrames !== undefined ? { maxFrames: options.maxFrames } : {}),
   });
   const graph = new FrameGraph(options.device, model, data.size);

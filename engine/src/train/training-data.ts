@@ -15,6 +15,7 @@ import { audioWindowsAt } from '../render/audio-windows.js';
 import { resizeImage } from '../render/resize.js';
 import { type DeviceKind, Tensor } from '../tensor.js';
 import { renderMeshPrior } from './geometry-prior.js';
+import { lipWeightMap } from './lip-weights.js';
 
 /** Frames loaded at once: four images each, enough to keep a 16-thread decoder pool busy. */
 const LOADS_IN_FLIGHT = 8;
@@ -40,6 +41,8 @@ export interface TrainingFrame {
   windows: Tensor<'f32'>;
   /** [1, H, W, 4] the geometry prior (normal, depth; geometry-prior.ts), when loaded with `geometry`. */
   geometry: Tensor<'f32'> | null;
+  /** [1, H, W] the photometric loss's per-pixel weights (lip-weights.ts), when loaded with a `lipWeight`. */
+  lossWeight: Tensor<'f32'> | null;
   /** Camera intrinsics at the training size (also in `camera`, on the device). */
   intrinsics: { fx: number; fy: number; cx: number; cy: number };
   /** Host copies for evaluation: masks (size H*W, 0..255) and the ground truth (H*W*3 bytes). */
@@ -58,6 +61,8 @@ export interface TrainingDataOptions {
   maxFrames?: number;
   /** Also render each frame's geometry prior from its face mesh (adaptation's geometry regulariser). */
   geometry?: boolean;
+  /** Extra loss weight on the lips (lip-weights.ts); 0 or absent: every pixel weighs the same. */
+  lipWeight?: number;
 }
 
 export class TrainingData {
@@ -91,7 +96,10 @@ export class TrainingData {
     const indices = reader.frames(options.part).slice(0, options.maxFrames ?? Number.POSITIVE_INFINITY);
     if (indices.length === 0) throw new DatasetFormatError(`the dataset has no usable ${options.part} frames`);
     const triangles = options.geometry ? (await loadCanonicalFace()).triangles : null;
-    const frames = await loadAll(indices, (t) => loadFrame(reader, t, size, device, intrinsics, features, triangles));
+    const lipWeight = options.lipWeight ?? 0;
+    const frames = await loadAll(indices, (t) =>
+      loadFrame(reader, t, size, device, intrinsics, features, triangles, lipWeight),
+    );
     return new TrainingData(reader, size, frames, intrinsics);
   }
 
@@ -149,6 +157,7 @@ async function loadFrame(
   intrinsics: TrainingData['intrinsics'],
   features: FeatureWindow,
   triangles: Uint32Array | null,
+  lipWeight: number,
 ): Promise<TrainingFrame> {
   const m = reader.manifest;
   const f = m.frames[t];
@@ -196,6 +205,10 @@ async function loadFrame(
       expression: make(Tensor.from(device, 'f32', [1, f.expression.length], Float32Array.from(f.expression))),
       windows: make(Tensor.from(device, 'f32', [frames, a.window, a.featureDim], audioWindowsAt(features, t))),
       geometry: geometry ? make(Tensor.from(device, 'f32', [1, size, size, 4], geometry)) : null,
+      lossWeight:
+        lipWeight > 0
+          ? make(Tensor.from(device, 'f32', [1, size, size], lipWeightMap(landmarks, size, lipWeight)))
+          : null,
       intrinsics,
       host: { target: rgb, face, mouth, landmarks },
       mouthOpen: f.mouthOpen,
@@ -209,4 +222,5 @@ async function loadFrame(
 function disposeFrame(f: TrainingFrame): void {
   for (const x of [f.target, f.faceTarget, f.plate, f.camera, f.expression, f.windows]) x.dispose();
   f.geometry?.dispose();
+  f.lossWeight?.dispose();
 }
