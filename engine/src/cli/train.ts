@@ -71,18 +71,14 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
     if (!values.help) process.exitCode = 2;
     return;
   }
-  const int = (name: string, min: number) => {
+  const numberArg = (name: string, min: number, integer = true) => {
     const text = values[name as keyof typeof values] as string;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!(n >= min) || (integer && !Number.isInteger(n)))
+      throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${text}"`);
     return n;
   };
-  const nonNegative = (name: string) => {
-    const text = values[name as keyof typeof values] as string;
-    const n = Number(text);
-    if (!(n >= 0) || text.trim() === '') throw new Error(`--${name} must be a number >= 0, got "${text}"`);
-    return n;
-  };
+  const int = (name: string, min: number) => numberArg(name, min);
   if (mode === 'train' && values.prior) throw new Error('--prior belongs to `splatcast adapt`');
   if (mode === 'adapt' && values['lookahead-ms'] !== undefined)
     throw new Error("--lookahead-ms: an adapted identity streams with its prior's audio layout");
@@ -114,7 +110,7 @@ export async function trainCommand(argv: string[], mode: 'train' | 'adapt' = 'tr
         ...(mode === 'train' || values['no-geometry'] ? { geometry: null } : {}),
         mouthIterations: int('mouth-iters', 0),
         fuseIterations: int('fuse-iters', 0),
-        lipWeight: nonNegative('lip-weight'),
+        lipWeight: numberArg('lip-weight', 0, false),
       },
       initialGaussians: { face: int('face-gaussians', 16), mouth: int('mouth-gaussians', 16) },
       seed: int('seed', 0),
