@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import type { EvalResult } from '../src/eval/evaluate.js';
 import { loadIdentity } from '../src/identity/package.js';
 import { TrainingAborted, trainIdentity } from '../src/train/trainer.js';
 
@@ -50,7 +51,7 @@ const evaluate = async (identity: string, out?: string) =>
     psnrFace: number;
     ssimFace: number;
     lmd: number | null;
-    mouthOpening: { real: number; rendered: number; correlation: number | null } | null;
+    mouthOpening: EvalResult['mouthOpening'];
     frames: number;
   };
 
@@ -153,6 +154,13 @@ t.test('train and eval from a prepared clip', { skip }, async (t) => {
     opening && opening.real > 0 && opening.rendered >= 0 && opening.real < 128,
     `mouth opening real ${opening?.real.toFixed(2)} px, rendered ${opening?.rendered.toFixed(2)} px, correlation ${opening?.correlation?.toFixed(2)}`,
   );
+  // The head held still: the tracker still finds the rendered face, and its mouth's mean stays near the moving one's.
+  const still = opening?.poseFrozen;
+  t.ok(
+    still && still.spread >= 0 && Math.abs(still.mean - (opening?.rendered ?? 0)) < 8,
+    `pose-frozen opening ${still?.mean.toFixed(2)} ± ${still?.spread.toFixed(2)} px, correlation ${still?.correlation?.toFixed(2)}`,
+  );
+  t.ok(opening && opening.realSpread >= 0 && opening.renderedSpread >= 0, 'opening spreads reported');
   for (const file of ['eval.json', 'contact-sheet.png', 'side-by-side.mp4'])
     t.ok(existsSync(path.join(dir, 'eval', file)), `eval wrote ${file}`);
 });

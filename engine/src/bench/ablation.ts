@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chooseDevice, type DeviceRequest } from '../device.js';
-import { evaluateIdentity } from '../eval/evaluate.js';
+import { evaluateIdentity, type FrameScore } from '../eval/evaluate.js';
 import { defaultModelConfig } from '../model/config.js';
 import { readDatasetManifest } from '../prepare/dataset-manifest.js';
 import { prepareDataset, splitByTime } from '../prepare/prepare-dataset.js';
@@ -116,8 +116,10 @@ interface Row {
   /** Mean mouth opening rendered / real, and their correlation through time (evaluate.ts). */
   openingRatio: number | null;
   openingCorrelation: number | null;
+  /** The same correlation with the head held still: what the speech, not the nodding, moves (evaluate.ts). */
+  stillOpeningCorrelation: number | null;
   /** Per held-out frame, in order: what the paired comparison reads. */
-  perFrame: { psnr: number; lmd: number | null; opening: { real: number; rendered: number } | null }[];
+  perFrame: { psnr: number; lmd: number | null; opening: FrameScore['mouthOpening'] }[];
 }
 
 /** Each variant against the baseline of the same person and seed, frame by frame. */
@@ -186,7 +188,7 @@ for (const person of held) {
               peakBytes: kept.trainPeakBytes ?? null,
             }
           : null;
-      if (kept?.perFrame?.[0]?.opening !== undefined) {
+      if (kept?.stillOpeningCorrelation !== undefined) {
         rows.push({ ...kept, seed } as Row);
         continue;
       }
@@ -213,7 +215,7 @@ for (const person of held) {
         await writeFile(scoreFile, `${JSON.stringify(record)}\n`);
         continue;
       }
-      // A score from before per-frame scores (and openings) were kept is re-scored from its identity, not retrained.
+      // A score from before the pose-frozen opening was kept is re-scored from its identity, not retrained.
       const score = await evaluateIdentity({ identity, dataset: data, device: choice.device, video: false });
       const row: Row = {
         person,
@@ -230,6 +232,7 @@ for (const person of held) {
         frames: score.frames,
         openingRatio: score.mouthOpening ? score.mouthOpening.rendered / score.mouthOpening.real : null,
         openingCorrelation: score.mouthOpening?.correlation ?? null,
+        stillOpeningCorrelation: score.mouthOpening?.poseFrozen?.correlation ?? null,
         perFrame: score.perFrame.map((p) => ({ psnr: p.psnr, lmd: p.lmd, opening: p.mouthOpening })),
       };
       await writeFile(scoreFile, `${JSON.stringify(row)}\n`);
@@ -307,12 +310,12 @@ if (values['train-only']) {
 }
 const f = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 console.log(
-  '| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | opening rendered/real | opening corr. | training s | iterations | trained on |',
+  '| person | variant | seed | PSNR | PSNR face | SSIM face | LMD (px) | opening rendered/real | opening corr. | corr., head still | training s | iterations | trained on |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.openingRatio, 2)} | ${f(r.openingCorrelation, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} | ${r.trainDevice} |`,
+    `| ${r.person} | ${r.variant} | ${r.seed} | ${f(r.psnr, 2)} | ${f(r.psnrFace, 2)} | ${f(r.ssimFace, 3)} | ${f(r.lmd, 2)} | ${f(r.openingRatio, 2)} | ${f(r.openingCorrelation, 2)} | ${f(r.stillOpeningCorrelation, 2)} | ${f(r.trainSeconds, 1)} | ${r.iterations} | ${r.trainDevice} |`,
   );
 const paired = pairedAgainstBaseline();
 const pm = (d: PairedDifference, digits: number) =>

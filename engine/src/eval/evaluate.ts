@@ -2,7 +2,10 @@
 // rendered from its own audio, expression, pose and torso plate, and compared with the real frame: PSNR over the
 // image and over the face, SSIM over the face, and the lip-landmark distance (LMD) measured by the preprocessing's
 // own face tracker on both, with the mouth's opening on both (LMD alone cannot tell a mouth that moves too little
-// from one that moves out of time: the opening's ratio and correlation can). Writes a contact sheet and a side-by-side video for a person to look at.
+// from one that moves out of time: the opening's ratio and correlation can). The opening is measured a second time
+// on renders with the head held still: a rendered mouth also seems to open and close as the head nods (the tracker
+// and the perspective both see it), so only the pose-frozen opening tells whether the speech drives the mouth.
+// Writes a contact sheet and a side-by-side video for a person to look at.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -10,9 +13,10 @@ import { loadIdentity } from '../identity/package.js';
 import { startMp4Writer } from '../media/mp4-writer.js';
 import { INNER_LIPS, OUTER_LIPS } from '../prepare/landmarks.js';
 import type { DeviceKind } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
 import { ModelParams } from '../train/model-params.js';
-import { TrainingData } from '../train/training-data.js';
+import { TrainingData, type TrainingFrame } from '../train/training-data.js';
 import { pearson } from './correlation.js';
 import { psnr, ssim } from './image-metrics.js';
 
@@ -54,8 +58,19 @@ export interface FrameScore {
   ssimFace: number;
   /** Mean lip-landmark distance in pixels at the dataset's size, null where a face was not found. */
   lmd: number | null;
-  /** Inner-lip opening on the real frame and on the render (pixels at the dataset's size), null as lmd. */
-  mouthOpening: { real: number; rendered: number } | null;
+  /**
+   * Inner-lip opening on the real frame, on the render, and on the render with the head held at the first test
+   * frame's pose (null where the tracker lost that face), in pixels at the dataset's size; null as lmd.
+   */
+  mouthOpening: { real: number; rendered: number; poseFrozen: number | null } | null;
+}
+
+/** Mean, standard deviation through time, and correlation with the real opening of one series of openings. */
+export interface OpeningSeries {
+  mean: number;
+  spread: number;
+  /** Pearson correlation with the real opening over the same frames (null below three frames or no variation). */
+  correlation: number | null;
 }
 
 export interface EvalResult {
@@ -70,15 +85,24 @@ export interface EvalResult {
   lmd: number | null;
   lmdFrames: number;
   /**
-   * Over the frames LMD used: mean opening of the real and of the rendered mouth, and the Pearson correlation of the
-   * two through time (null below three frames or without variation); null when LMD is.
+   * Over the frames LMD used: the real mouth's opening (mean, spread), the rendered one's (mean, spread and
+   * correlation with the real through time), the same for the pose-frozen render over the frames where it was found
+   * (null if none), and (for the reading) `real`, `rendered` and `correlation` as before; null when LMD is.
    */
-  mouthOpening: { real: number; rendered: number; correlation: number | null } | null;
+  mouthOpening: {
+    real: number;
+    rendered: number;
+    correlation: number | null;
+    realSpread: number;
+    renderedSpread: number;
+    poseFrozen: OpeningSeries | null;
+  } | null;
   perFrame: FrameScore[];
   files: { report?: string; contactSheet?: string; video?: string };
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const spread = (values: number[]) => Math.sqrt(mean(values.map((v) => (v - mean(values)) ** 2)));
 
 export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult> {
   const identity = await loadIdentity(options.identity);
@@ -93,13 +117,18 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
   const size = data.size;
   const params = new ModelParams(options.device, m.model, identity.weights, m.gaussians);
   const graph = new FrameGraph(options.device, m.model, size);
-  const renders: Uint8Array[] = [];
+  const render = (frame: TrainingFrame) =>
+    Uint8Array.from(graph.forward(params, frame, RENDER_PLAN, false).read(), (v) =>
+      Math.round(Math.min(1, Math.max(0, v)) * 255),
+    );
+  const first = data.frames[0] as TrainingFrame;
+  const stillCamera = Tensor.from(options.device, 'f32', first.camera.shape, first.camera.read());
   try {
-    for (const frame of data.frames) {
-      const image = graph.forward(params, frame, RENDER_PLAN, false).read();
-      renders.push(Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
-    }
-    const lips = options.landmarks === false ? null : await lipMeasures(data, renders);
+    const renders = data.frames.map(render);
+    const lips =
+      options.landmarks === false
+        ? null
+        : await lipMeasures(data, renders, (frame) => render({ ...frame, camera: stillCamera }));
     const scale = data.manifest.size / size;
     const perFrame = data.frames.map((f, k): FrameScore => {
       const r = renders[k] as Uint8Array;
@@ -110,12 +139,17 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
         ssimFace: ssim(r, f.host.target, size, f.host.face),
         lmd: lips?.[k] ? lips[k].lmd * scale : null,
         mouthOpening: lips?.[k]
-          ? { real: lips[k].openingReal * scale, rendered: lips[k].openingRendered * scale }
+          ? {
+              real: lips[k].openingReal * scale,
+              rendered: lips[k].openingRendered * scale,
+              poseFrozen: lips[k].openingPoseFrozen === null ? null : lips[k].openingPoseFrozen * scale,
+            }
           : null,
       };
     });
     const found = perFrame.map((f) => f.lmd).filter((v): v is number => v !== null);
     const openings = perFrame.flatMap((f) => (f.mouthOpening ? [f.mouthOpening] : []));
+    const still = openings.flatMap((o) => (o.poseFrozen === null ? [] : [{ real: o.real, rendered: o.poseFrozen }]));
     const result: EvalResult = {
       identity: options.identity,
       dataset: options.dataset,
@@ -135,6 +169,19 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
                 openings.map((o) => o.real),
                 openings.map((o) => o.rendered),
               ),
+              realSpread: spread(openings.map((o) => o.real)),
+              renderedSpread: spread(openings.map((o) => o.rendered)),
+              poseFrozen:
+                still.length > 0
+                  ? {
+                      mean: mean(still.map((o) => o.rendered)),
+                      spread: spread(still.map((o) => o.rendered)),
+                      correlation: pearson(
+                        still.map((o) => o.real),
+                        still.map((o) => o.rendered),
+                      ),
+                    }
+                  : null,
             }
           : null,
       perFrame,
@@ -153,6 +200,7 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
     }
     return result;
   } finally {
+    stillCamera.dispose();
     graph.dispose();
     params.dispose();
     data.dispose();
@@ -164,31 +212,45 @@ interface LipMeasure {
   lmd: number;
   openingReal: number;
   openingRendered: number;
+  /** On the pose-frozen render, null where the tracker found no face there. */
+  openingPoseFrozen: number | null;
 }
 
-/** Per frame, in eval pixels: the lips found on the render and on the real frame compared, or null. */
-async function lipMeasures(data: TrainingData, renders: Uint8Array[]): Promise<(LipMeasure | null)[]> {
+const distance = (P: Float32Array, i: number, Q: Float32Array, j: number) =>
+  Math.hypot((P[2 * i] as number) - (Q[2 * j] as number), (P[2 * i + 1] as number) - (Q[2 * j + 1] as number));
+
+/**
+ * Per frame, in eval pixels: the lips found on the render and on the real frame compared, and the opening on the
+ * pose-frozen render (made here, one at a time: a second set of whole renders would double the memory), or null.
+ */
+async function lipMeasures(
+  data: TrainingData,
+  renders: Uint8Array[],
+  renderStill: (frame: TrainingFrame) => Uint8Array,
+): Promise<(LipMeasure | null)[]> {
   const size = data.size;
   // Loaded only when asked for: the tracker brings the face models and their WebAssembly runtime.
   const { FaceTracker } = await import('../prepare/tracker.js');
+  // One tracker per stream of frames: a tracker follows its face from one frame to the next.
   const real = await FaceTracker.create();
   const rendered = await FaceTracker.create();
+  const still = await FaceTracker.create();
   const out: (LipMeasure | null)[] = [];
   for (const [k, f] of data.frames.entries()) {
     const a = await real.track({ width: size, height: size, rgb: f.host.target });
     const b = await rendered.track({ width: size, height: size, rgb: renders[k] as Uint8Array });
+    const c = await still.track({ width: size, height: size, rgb: renderStill(f) });
     if (!a.landmarks || !b.landmarks) {
       out.push(null);
       continue;
     }
     const A = a.landmarks;
     const B = b.landmarks;
-    const distance = (P: Float32Array, i: number, Q: Float32Array, j: number) =>
-      Math.hypot((P[2 * i] as number) - (Q[2 * j] as number), (P[2 * i + 1] as number) - (Q[2 * j + 1] as number));
     out.push({
       lmd: mean(LIP_POINTS.map((i) => distance(A, i, B, i))),
       openingReal: distance(A, UPPER_INNER, A, LOWER_INNER),
       openingRendered: distance(B, UPPER_INNER, B, LOWER_INNER),
+      openingPoseFrozen: c.landmarks ? distance(c.landmarks, UPPER_INNER, c.landmarks, LOWER_INNER) : null,
     });
   }
   return out;
