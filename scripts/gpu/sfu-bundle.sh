@@ -47,6 +47,9 @@ for bin in node_modules/mediasoup/worker/out/Release/mediasoup-worker server/nat
   ldd $bin | awk '$3 ~ /^\// { print $3 }' | grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s)\.so' |
     xargs -r cp -L -t out/gpu-sfu/
 done
+# Debian's libsrtp2 does its crypto with NSS, which dlopens its soft token at start (ldd does not list it): without
+# it there, srtp_init() fails its cipher self-test and the mediasoup worker aborts (seen on the GPU host, 2026-12-08).
+cp -L /usr/lib/x86_64-linux-gnu/{libsoftokn3,libfreeblpriv3,libfreebl3,libnssdbm3}.{so,chk} out/gpu-sfu/
 cp "$speech" out/gpu-sfu/speech.wav
 tar -cJf out/gpu-sfu-bundle.tar.xz -T $work/list out/gpu-build/splatcast_engine.node out/gpu-sfu
 du -sh out/gpu-sfu-bundle.tar.xz
