@@ -80,6 +80,19 @@ t.test('train and eval from a prepared clip', { skip }, async (t) => {
     'lots',
   ]).catch((e) => e);
   t.match(badIters.stderr, /--face-iters must be an integer/);
+  for (const lr of ['0', '2', 'fast']) {
+    const badLr = await run('node', [
+      cli,
+      'train',
+      '--dataset',
+      dataset,
+      '--out',
+      path.join(dir, 'x'),
+      '--network-lr',
+      lr,
+    ]).catch((e) => e);
+    t.match(badLr.stderr, /--network-lr must be (in \(0, 1\)|a number)/, `--network-lr ${lr} refused`);
+  }
 
   const common = [
     '--dataset',

@@ -146,6 +146,7 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
     aligner: false,
     geometry: null,
     lipWeight: 0,
+    networkLr: DEFAULT_SCHEDULE.networkLr,
     maxGaussians: DEFAULT_SCHEDULE.maxGaussians,
   });
 
@@ -243,7 +244,7 @@ export async function pretrainMotionPrior(options: PretrainOptions): Promise<Pre
           new Adam(stage.groups.filter((sg) => own(sg.name)).map((sg) => group(v.params, sg))),
         );
         const personalGroups = moving
-          ? networkGroups(personalNames, stage.iterations).map((pg) => ({
+          ? networkGroups(personalNames, stage.iterations, DEFAULT_SCHEDULE.networkLr).map((pg) => ({
               ...pg,
               params: v.personal.value(pg.name),
               grads: v.personal.grad(pg.name),
