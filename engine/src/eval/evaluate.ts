@@ -13,7 +13,6 @@ import { loadIdentity } from '../identity/package.js';
 import { startMp4Writer } from '../media/mp4-writer.js';
 import { INNER_LIPS, OUTER_LIPS } from '../prepare/landmarks.js';
 import type { DeviceKind } from '../tensor.js';
-import { Tensor } from '../tensor.js';
 import { FrameGraph, type GraphPlan } from '../train/frame-graph.js';
 import { ModelParams } from '../train/model-params.js';
 import { TrainingData, type TrainingFrame } from '../train/training-data.js';
@@ -102,7 +101,23 @@ export interface EvalResult {
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-const spread = (values: number[]) => Math.sqrt(mean(values.map((v) => (v - mean(values)) ** 2)));
+const spread = (values: number[]) => {
+  const m = mean(values);
+  return Math.sqrt(mean(values.map((v) => (v - m) ** 2)));
+};
+
+/** One series of openings against the real ones of the same frames. */
+function openingSeries(pairs: { real: number; opening: number }[]): OpeningSeries {
+  const openings = pairs.map((p) => p.opening);
+  return {
+    mean: mean(openings),
+    spread: spread(openings),
+    correlation: pearson(
+      pairs.map((p) => p.real),
+      openings,
+    ),
+  };
+}
 
 export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult> {
   const identity = await loadIdentity(options.identity);
@@ -121,8 +136,8 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
     Uint8Array.from(graph.forward(params, frame, RENDER_PLAN, false).read(), (v) =>
       Math.round(Math.min(1, Math.max(0, v)) * 255),
     );
-  const first = data.frames[0] as TrainingFrame;
-  const stillCamera = Tensor.from(options.device, 'f32', first.camera.shape, first.camera.read());
+  // The head held still: every frame seen through the first test frame's camera (the data owns that tensor).
+  const stillCamera = (data.frames[0] as TrainingFrame).camera;
   try {
     const renders = data.frames.map(render);
     const lips =
@@ -149,7 +164,8 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
     });
     const found = perFrame.map((f) => f.lmd).filter((v): v is number => v !== null);
     const openings = perFrame.flatMap((f) => (f.mouthOpening ? [f.mouthOpening] : []));
-    const still = openings.flatMap((o) => (o.poseFrozen === null ? [] : [{ real: o.real, rendered: o.poseFrozen }]));
+    const moving = openingSeries(openings.map((o) => ({ real: o.real, opening: o.rendered })));
+    const still = openings.flatMap((o) => (o.poseFrozen === null ? [] : [{ real: o.real, opening: o.poseFrozen }]));
     const result: EvalResult = {
       identity: options.identity,
       dataset: options.dataset,
@@ -164,24 +180,11 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
         openings.length > 0
           ? {
               real: mean(openings.map((o) => o.real)),
-              rendered: mean(openings.map((o) => o.rendered)),
-              correlation: pearson(
-                openings.map((o) => o.real),
-                openings.map((o) => o.rendered),
-              ),
+              rendered: moving.mean,
+              correlation: moving.correlation,
               realSpread: spread(openings.map((o) => o.real)),
-              renderedSpread: spread(openings.map((o) => o.rendered)),
-              poseFrozen:
-                still.length > 0
-                  ? {
-                      mean: mean(still.map((o) => o.rendered)),
-                      spread: spread(still.map((o) => o.rendered)),
-                      correlation: pearson(
-                        still.map((o) => o.real),
-                        still.map((o) => o.rendered),
-                      ),
-                    }
-                  : null,
+              renderedSpread: moving.spread,
+              poseFrozen: still.length > 0 ? openingSeries(still) : null,
             }
           : null,
       perFrame,
@@ -200,7 +203,6 @@ export async function evaluateIdentity(options: EvalOptions): Promise<EvalResult
     }
     return result;
   } finally {
-    stillCamera.dispose();
     graph.dispose();
     params.dispose();
     data.dispose();
